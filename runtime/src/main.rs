@@ -1,0 +1,109 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use postern::config::Config;
+use postern::telemetry::{self, LogFormat};
+
+/// Postern: one binary that terminates HTTP, gRPC and telnet and hands every
+/// decision to sandboxed WebAssembly components.
+#[derive(Parser)]
+#[command(name = "postern", version, about)]
+struct Cli {
+    /// Log output format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "POSTERN_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every configured workflow (the embedded default without --config).
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration and its modules without serving.
+    Check {
+        /// TOML configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("postern: starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { config } => serve(config).await,
+            Command::Check { config } => check(config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("postern: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => Config::load(&path)?,
+        None => Config::embedded_default(),
+    })
+}
+
+async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = load_config(config)?;
+    let server = postern::start(&config).await?;
+    wait_for_signal().await?;
+    tracing::info!("shutting down: no new connections, finishing in-flight work");
+    if server.shut_down().await {
+        tracing::info!("shut down cleanly");
+    } else {
+        tracing::warn!("shutdown grace period ended with work still running");
+    }
+    Ok(())
+}
+
+async fn check(config: PathBuf) -> anyhow::Result<()> {
+    let config = load_config(Some(config))?;
+    for line in postern::server::check(&config).await? {
+        println!("{line}");
+    }
+    println!("configuration OK");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! One module per workflow: protocol glue and host orchestration around the
+//! workflow's guest.
+
+pub mod vspc;

@@ -1,0 +1,99 @@
+//! The `vspc` world: the host hands the guest the VM's file, the guest
+//! validates it and renders the answer's body.
+
+use std::sync::Arc;
+
+use crate::engine::{GuestEngine, GuestError, LoadError, LoadedModule, WorldContract};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "vspc",
+        exports: { default: async },
+        with: { "postern:guest/log": crate::engine::log_bindings::postern::guest::log },
+    });
+}
+
+pub use bindings::postern::guest::vspc_types::{
+    Refusal, RefusalKind, RequestCode as GuestRequest, VmIdentity,
+};
+
+use super::packet::RequestCode;
+
+pub const CONTRACT: WorldContract = WorldContract {
+    world: "vspc",
+    imports: &["postern:guest/log@"],
+    exports: &["respond"],
+};
+
+/// The built-in guest's module name (and `[modules.vspc]` in the config).
+pub const MODULE_NAME: &str = "vspc";
+
+/// What the guest decided about one request.
+pub enum GuestAnswer {
+    Body(String),
+    Refused(Refusal),
+}
+
+/// The loaded `vspc` module with its typed pre-instance.
+pub struct VspcGuest {
+    engine: Arc<GuestEngine>,
+    module: LoadedModule,
+    pre: bindings::VspcPre<crate::engine::GuestState>,
+}
+
+impl VspcGuest {
+    pub async fn load(
+        engine: &Arc<GuestEngine>,
+        bytes: Arc<[u8]>,
+        limits: crate::engine::GuestLimits,
+    ) -> Result<Self, LoadError> {
+        let module = engine.load(MODULE_NAME, bytes, &CONTRACT, limits).await?;
+        let pre = bindings::VspcPre::new(module.instance_pre.clone()).map_err(|e| {
+            LoadError::WorldMismatch {
+                module: MODULE_NAME.to_string(),
+                world: CONTRACT.world.to_string(),
+                reason: format!("{e:#}"),
+            }
+        })?;
+        Ok(Self {
+            engine: Arc::clone(engine),
+            module,
+            pre,
+        })
+    }
+
+    pub fn module(&self) -> &LoadedModule {
+        &self.module
+    }
+
+    /// One call in a fresh instance.
+    pub async fn respond(
+        &self,
+        code: RequestCode,
+        vm: VmIdentity,
+        file: Vec<u8>,
+    ) -> Result<GuestAnswer, GuestError> {
+        let request = match code {
+            RequestCode::Metadata => GuestRequest::Metadata,
+            RequestCode::NetworkData => GuestRequest::Networkdata,
+            RequestCode::UserData => GuestRequest::Userdata,
+        };
+        let pre = self.pre.clone();
+        let result = self
+            .engine
+            .call("vspc", &self.module, move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance
+                        .call_respond(&mut *store, request, &vm, &file)
+                        .await
+                })
+            })
+            .await?;
+        Ok(match result {
+            Ok(body) => GuestAnswer::Body(body),
+            Err(refusal) => GuestAnswer::Refused(refusal),
+        })
+    }
+}

@@ -1,0 +1,5 @@
+//! Postern's one integration-test binary: black-box tests over real sockets.
+//! One module per workflow, plus shared support.
+
+mod support;
+mod telnet_codec;
