@@ -1,5 +1,7 @@
 //! Postern's one integration-test binary: black-box tests over real sockets.
 //! One module per workflow, plus shared support.
 
+mod cli;
 mod support;
 mod telnet_codec;
+mod vspc;

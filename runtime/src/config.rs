@@ -57,6 +57,8 @@ fn default_admin_listen() -> SocketAddr {
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
     pub pooling: bool,
+    /// Where compiled artifacts are cached; default `<data_dir>/aot`.
+    pub cache_dir: Option<PathBuf>,
     pub max_concurrent_instances: u32,
     pub max_memory_mib: usize,
     pub fuel: bool,
@@ -67,6 +69,7 @@ impl Default for EngineConfig {
         let settings = EngineSettings::default();
         Self {
             pooling: settings.pooling,
+            cache_dir: None,
             max_concurrent_instances: settings.max_concurrent_instances,
             max_memory_mib: settings.max_memory_bytes >> 20,
             fuel: settings.fuel,
@@ -142,6 +145,13 @@ impl Config {
             vspc.validate().map_err(ConfigError::Invalid)?;
         }
         Ok(())
+    }
+
+    pub fn aot_cache_dir(&self) -> PathBuf {
+        self.engine
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("aot"))
     }
 
     pub fn engine_settings(&self) -> EngineSettings {

@@ -60,7 +60,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let metrics = Metrics::default();
     let engine = GuestEngine::new(
         &config.engine_settings(),
-        &config.data_dir,
+        &config.aot_cache_dir(),
         EngineMetrics::new(&metrics),
     )?;
     let shutdown = Shutdown::new();
@@ -111,7 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 
 /// Loads every configured module without serving (`postern check`).
 pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
-    let scratch = tempdir_for_check(config)?;
+    let scratch = check_cache_dir(config)?;
     let metrics = Metrics::default();
     let engine = GuestEngine::new(
         &config.engine_settings(),
@@ -128,12 +128,11 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
 }
 
 /// `check` compiles into the real AOT cache when the data directory exists
-/// (a later `serve` then starts warm), else into nothing persistent.
-fn tempdir_for_check(config: &Config) -> anyhow::Result<std::path::PathBuf> {
-    if config.data_dir.is_dir() {
-        return Ok(config.data_dir.clone());
+/// (a later `serve` then starts warm); otherwise it leaves nothing behind
+/// but a cache in the system's temporary directory.
+fn check_cache_dir(config: &Config) -> anyhow::Result<std::path::PathBuf> {
+    if config.data_dir.is_dir() || config.engine.cache_dir.is_some() {
+        return Ok(config.aot_cache_dir());
     }
-    let dir = std::env::temp_dir().join(format!("postern-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    Ok(std::env::temp_dir().join("postern-check-aot"))
 }

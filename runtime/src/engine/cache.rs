@@ -8,7 +8,7 @@ use wasmtime::component::Component;
 
 use crate::metrics::EngineMetrics;
 
-/// Compiled artifacts under `<data_dir>/aot/<engine hash>/<sha256>.cwasm`.
+/// Compiled artifacts under `<cache dir>/<engine hash>/<sha256>.cwasm`.
 ///
 /// The engine hash covers wasmtime's version and every setting that affects
 /// code generation, so an upgrade or a config change starts a fresh
@@ -21,12 +21,10 @@ pub struct AotCache {
 }
 
 impl AotCache {
-    pub fn open(engine: &Engine, data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn open(engine: &Engine, cache_dir: &Path) -> anyhow::Result<Self> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        let dir = data_dir
-            .join("aot")
-            .join(format!("{:016x}", hasher.finish()));
+        let dir = cache_dir.join(format!("{:016x}", hasher.finish()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| anyhow::anyhow!("creating the AOT cache {}: {e}", dir.display()))?;
         Ok(Self { dir })

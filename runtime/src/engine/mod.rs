@@ -124,16 +124,16 @@ pub struct GuestEngine {
 
 impl GuestEngine {
     /// Builds the engine (pooling when its probe succeeds), the shared linker
-    /// and the AOT cache under `<data_dir>/aot/`.
+    /// and the AOT cache in `cache_dir`.
     pub fn new(
         settings: &EngineSettings,
-        data_dir: &Path,
+        cache_dir: &Path,
         metrics: EngineMetrics,
     ) -> anyhow::Result<Arc<Self>> {
         let (engine, pooling) = build_engine(settings)?;
         let mut linker = Linker::new(&engine);
         state::add_to_linker(&mut linker)?;
-        let cache = AotCache::open(&engine, data_dir)?;
+        let cache = AotCache::open(&engine, cache_dir)?;
         let ticker = ticker::EpochTicker::start(engine.clone(), EPOCH_TICK);
         Ok(Arc::new(Self {
             engine,

@@ -22,7 +22,7 @@ use super::packet::RequestCode;
 
 pub const CONTRACT: WorldContract = WorldContract {
     world: "vspc",
-    imports: &["postern:guest/log@"],
+    imports: &["postern:guest/log@", "postern:guest/vspc-types@"],
     exports: &["respond"],
 };
 
