@@ -96,7 +96,8 @@ async fn serve_drains_on_sigterm_and_restarts_warm() {
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let mut compiled = None;
         while let Some(line) = lines.next_line().await.unwrap() {
-            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let event: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
             let message = event["fields"]["message"].as_str().unwrap_or_default();
             if message == "module loaded" {
                 compiled = Some(

@@ -27,7 +27,8 @@ async fn garbage_lines_are_ignored_and_the_connection_stays() {
     esxi.send(b"!!REQUEST_METADATA#\xff\xff\n").await;
     esxi.expect_nothing_before_barrier().await;
     // A valid payload and a trailing CR are fine.
-    let reply = esxi.request("REQUEST_USERDATA#aGVsbG8=").await;
+    esxi.send(b"!!REQUEST_USERDATA#aGVsbG8=\r\n").await;
+    let reply = esxi.reply_line().await;
     assert!(
         reply.starts_with(b"!!RESPONSE_USERDATA#"),
         "{}",

@@ -4,32 +4,31 @@
 
 use super::esxi::*;
 
-/// The GOAHEAD payload (sequence + secret) from the raw bytes.
+/// Reads a GOAHEAD frame (`IAC SB E8 29 <seq> <secret> IAC SE`, 0xFF
+/// doubled) and returns its unescaped payload, `sequence ‖ secret`.
 async fn goahead(esxi: &mut Esxi, sequence: &[u8]) -> Vec<u8> {
-    // IAC SB E8 29 <seq> <secret, escaped> IAC SE: read the frame by its end.
-    let mut frame = Vec::new();
-    while !(frame.ends_with(&[IAC, SE]) && unescaped_len(&frame) >= 4 + 4 + 4 + 2) {
-        frame.extend(esxi.next_bytes(1).await);
+    esxi.expect(&[IAC, SB, 0xE8, 0x29]).await;
+    let mut payload = Vec::new();
+    loop {
+        let byte = esxi.next_bytes(1).await[0];
+        if byte != IAC {
+            payload.push(byte);
+            continue;
+        }
+        match esxi.next_bytes(1).await[0] {
+            IAC => payload.push(IAC),
+            SE => break,
+            other => panic!("IAC {other:02X} inside GOAHEAD"),
+        }
     }
-    let unescaped = unescape(&frame[3..frame.len() - 2]);
-    assert_eq!(unescaped[0], 0x29, "GOAHEAD expected: {}", hex(&frame));
-    assert_eq!(&unescaped[1..5], sequence);
-    assert_eq!(unescaped.len(), 1 + 4 + 4);
-    unescaped[1..].to_vec()
-}
-
-fn unescape(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        out.push(bytes[i]);
-        i += if bytes[i] == IAC { 2 } else { 1 };
-    }
-    out
-}
-
-fn unescaped_len(frame: &[u8]) -> usize {
-    unescape(frame).len()
+    assert_eq!(
+        payload.len(),
+        8,
+        "sequence and a 4-byte secret: {}",
+        hex(&payload)
+    );
+    assert_eq!(&payload[..4], sequence);
+    payload
 }
 
 #[tokio::test]
