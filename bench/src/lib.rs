@@ -1,0 +1,4 @@
+//! Load tools for Postern. Each workflow's tool lives in its own module; the
+//! binaries in `src/bin` are thin wrappers around them.
+
+pub mod vspc;
