@@ -86,7 +86,7 @@ pub fn parse_line(line: &[u8]) -> Result<RequestCode, Ignored> {
 /// Standard alphabet, `=` padding only at the end (at most two), length a
 /// multiple of four. The decoded bytes are never used, so only the form counts.
 fn is_strict_base64(payload: &[u8]) -> bool {
-    if payload.len() % 4 != 0 {
+    if !payload.len().is_multiple_of(4) {
         return false;
     }
     let body_len = payload.len() - payload.iter().rev().take_while(|b| **b == b'=').count();
