@@ -3,6 +3,8 @@
 //! Work in progress: the export below still refuses every file.
 
 mod base64;
+pub mod ipv4;
+pub mod ssh_key;
 pub mod yaml;
 
 use postern_guest_sdk::vspc::postern::guest::vspc_types::{
