@@ -4,6 +4,7 @@
 
 mod base64;
 pub mod ipv4;
+pub mod schema;
 pub mod ssh_key;
 pub mod yaml;
 
