@@ -77,8 +77,11 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
 
 async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
     let config = load_config(config)?;
+    // Handlers first: a signal that arrives once we report ready must drain,
+    // not kill the process with the default action.
+    let signals = ShutdownSignals::install()?;
     let server = postern::start(&config).await?;
-    wait_for_signal().await?;
+    signals.wait().await;
     tracing::info!("shutting down: no new connections, finishing in-flight work");
     if server.shut_down().await {
         tracing::info!("shut down cleanly");
@@ -97,13 +100,24 @@ async fn check(config: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
+struct ShutdownSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod handshake;
 mod limits;
 mod lines;
 mod load;
+mod tls;
 mod validation;
 mod vmotion;
 
