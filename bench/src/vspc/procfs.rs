@@ -1,5 +1,7 @@
-//! The little we read from /proc: the server's memory and our own
-//! file-descriptor limit.
+//! The little we read from /proc: the server's memory and CPU time, and our
+//! own CPU time and file-descriptor limit.
+
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -63,4 +65,28 @@ fn soft_fd_limit() -> Option<u64> {
         .next()?
         .parse()
         .ok()
+}
+
+/// CPU time (user + system) used so far by process `pid`, or by this process
+/// when `pid` is `None`.
+pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    // The command name (field 2) may contain spaces; fields after its
+    // closing parenthesis start at field 3, so utime (14) and stime (15)
+    // are the 12th and 13th after it.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // USER_HZ is 100 on every Linux configuration we run on.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Cores used over an interval, from two `cpu_time` samples.
+pub fn cores(before: Duration, after: Duration, wall: Duration) -> f64 {
+    after.saturating_sub(before).as_secs_f64() / wall.as_secs_f64()
 }

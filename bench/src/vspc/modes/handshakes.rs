@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use tokio::task::JoinSet;
 
-use super::Window;
+use super::{CpuUse, Window};
 use crate::vspc::args::Args;
 use crate::vspc::handshake::Script;
 use crate::vspc::report::{ErrorTally, Report};
@@ -33,6 +33,7 @@ pub async fn run(args: &Args) -> Result<Report> {
     for _ in 0..args.connections {
         set.spawn(worker(args.clone(), Arc::clone(&script), window));
     }
+    let cpu = CpuUse::measure(window, args.server_pid).await;
     let mut latency = Histogram::default();
     let mut errors = ErrorTally::default();
     while let Some(joined) = set.join_next().await {
@@ -57,6 +58,9 @@ pub async fn run(args: &Args) -> Result<Report> {
     r.json.num("handshakes_per_s", rate, 1);
     r.latency("handshake", "connect+handshake", &latency);
     r.errors(&errors);
+    if let Some(cpu) = &cpu {
+        cpu.report(&mut r);
+    }
     Ok(r)
 }
 

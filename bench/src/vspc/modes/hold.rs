@@ -111,6 +111,8 @@ fn memory_report(
         r.line("server memory: not measured (give --server-pid)");
         return;
     };
+    // Only meaningful on a freshly started server: freed memory stays in the
+    // server's allocator, so a second run finds it already resident.
     let per_conn_kb = if identified > 0 {
         (held.rss_kb as f64 - before.rss_kb as f64) / identified as f64
     } else {
@@ -118,7 +120,7 @@ fn memory_report(
     };
     r.line(format!(
         "server RSS: {:.1} MB before, {:.1} MB holding {identified} idle, {:.1} MB after one \
-         request each (VmHWM {:.1} MB); ~{per_conn_kb:.1} KB per idle connection",
+         request each (VmHWM {:.1} MB); ~{per_conn_kb:.1} KB per idle connection (on a fresh server)",
         before.rss_mb(),
         held.rss_mb(),
         after.rss_mb(),

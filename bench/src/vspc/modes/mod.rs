@@ -13,7 +13,8 @@ use tokio::task::JoinSet;
 
 use super::args::Args;
 use super::handshake::Script;
-use super::report::ErrorTally;
+use super::procfs;
+use super::report::{ErrorTally, Report};
 use super::session::Session;
 
 pub struct Established {
@@ -78,5 +79,47 @@ impl Window {
 
     pub fn contains(&self, t: Instant) -> bool {
         t >= self.from && t <= self.until
+    }
+}
+
+/// CPU used by the server and by this tool during a window. On a small
+/// shared machine the two compete, so this tells whether the server was
+/// saturated or waiting for the load generator.
+pub struct CpuUse {
+    pub server_cores: Option<f64>,
+    pub client_cores: f64,
+}
+
+impl CpuUse {
+    /// Samples at the window's start and end; call right after starting the
+    /// workers, and it returns when the window closes.
+    pub async fn measure(window: Window, server_pid: Option<u32>) -> Option<CpuUse> {
+        tokio::time::sleep_until(window.from.into()).await;
+        let (server0, client0) = (procfs::cpu_time(server_pid), procfs::cpu_time(None)?);
+        tokio::time::sleep_until(window.until.into()).await;
+        let (server1, client1) = (procfs::cpu_time(server_pid), procfs::cpu_time(None)?);
+        let wall = window.until - window.from;
+        Some(CpuUse {
+            server_cores: server_pid
+                .and(server0.zip(server1))
+                .map(|(a, b)| procfs::cores(a, b, wall)),
+            client_cores: procfs::cores(client0, client1, wall),
+        })
+    }
+
+    pub fn report(&self, r: &mut Report) {
+        let machine = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let server = match self.server_cores {
+            Some(c) => format!("server {c:.2} cores, "),
+            None => String::new(),
+        };
+        r.line(format!(
+            "CPU while measuring: {server}vspc-load {:.2} cores (machine: {machine})",
+            self.client_cores
+        ));
+        if let Some(c) = self.server_cores {
+            r.json.num("server_cores", c, 2);
+        }
+        r.json.num("client_cores", self.client_cores, 2);
     }
 }

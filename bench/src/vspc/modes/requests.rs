@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use tokio::task::JoinSet;
 
-use super::{Window, establish};
+use super::{CpuUse, Window, establish};
 use crate::vspc::args::Args;
 use crate::vspc::handshake::Script;
 use crate::vspc::report::{ErrorTally, Report};
@@ -45,6 +45,7 @@ pub async fn run(args: &Args) -> Result<Report> {
     for (i, session) in est.sessions.into_iter().enumerate() {
         set.spawn(worker(session, i, window));
     }
+    let cpu = CpuUse::measure(window, args.server_pid).await;
     let mut latency = Histogram::default();
     let mut errors = ErrorTally::default();
     let mut all = 0;
@@ -72,6 +73,9 @@ pub async fn run(args: &Args) -> Result<Report> {
     r.json.num("rps", rps, 1);
     r.latency("latency", "request", &latency);
     r.errors(&errors);
+    if let Some(cpu) = &cpu {
+        cpu.report(&mut r);
+    }
     let ratio = rps / args.baseline_rps;
     let met = rps >= args.target_rps;
     r.line(format!(
