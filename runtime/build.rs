@@ -99,7 +99,9 @@ fn ensure_target_installed() {
 fn build_guests(guests: &Path, target_dir: &Path) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
+    // Run inside guests/ so its .cargo/config.toml (guest link flags) applies.
     command
+        .current_dir(guests)
         .arg("build")
         .arg("--release")
         .arg("--target")

@@ -37,7 +37,7 @@ use crate::metrics::EngineMetrics;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Linear memory per pooled slot reset in place rather than decommitted.
-const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+const KEEP_RESIDENT_BYTES: usize = 256 << 10;
 /// Slots whose memory is returned to the OS together, in one batch.
 const DECOMMIT_BATCH: usize = 32;
 
@@ -270,6 +270,10 @@ fn build_engine(settings: &EngineSettings) -> anyhow::Result<(Engine, bool)> {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.consume_fuel(settings.fuel);
+    // Guests' data segments are a few KiB: copying them at instantiation is
+    // cheaper than mapping a copy-on-write image whose first write faults
+    // and whose reset remaps pages (a TLB shootdown per call).
+    config.memory_init_cow(false);
     if settings.pooling {
         let mut pool = PoolingAllocationConfig::default();
         let instances = settings.max_concurrent_instances.max(1);
