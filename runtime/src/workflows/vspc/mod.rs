@@ -31,11 +31,10 @@ use crate::listeners::tcp::{Handler, TcpServe};
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use driver::FileDriver;
-use guest::VspcGuest;
 use metrics::VspcMetrics;
 use vmotion::VmotionRegistry;
 
-pub use guest::MODULE_NAME;
+pub use guest::{GuestAnswer, MODULE_NAME, VmIdentity, VspcGuest};
 
 /// `[vspc]` in the configuration (spec 14).
 #[derive(Debug, Clone, Deserialize)]
