@@ -177,7 +177,7 @@ impl GuestEngine {
             module: name.to_string(),
             reason,
         };
-        if !wasmparser_is_component(&bytes) {
+        if !is_component_binary(&bytes) {
             return Err(LoadError::NotAComponent {
                 module: name.to_string(),
                 reason:
@@ -313,7 +313,7 @@ fn build_engine(settings: &EngineSettings) -> anyhow::Result<(Engine, bool)> {
 
 /// A component binary starts with the wasm magic and the component layer
 /// version; a core module has version 1 and layer 0.
-fn wasmparser_is_component(bytes: &[u8]) -> bool {
+fn is_component_binary(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && bytes[0..4] == *b"\0asm" && bytes[6..8] == [0x01, 0x00]
 }
 
