@@ -103,28 +103,42 @@ impl EngineMetrics {
         this
     }
 
-    pub(crate) fn record_call(
-        &self,
-        workflow: &str,
-        module: &str,
-        elapsed: Duration,
-        error: Option<&GuestError>,
-    ) {
+    /// The handles one (workflow, module) records its calls into, looked
+    /// up once so that a call costs no label allocation.
+    pub fn call_recorder(&self, workflow: &str, module: &str) -> CallRecorder {
         let labels = GuestCallLabels {
             workflow: workflow.to_string(),
             module: module.to_string(),
         };
-        self.guest_calls.get_or_create(&labels).inc();
-        self.guest_call_seconds
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64());
+        CallRecorder {
+            calls: self.guest_calls.get_or_create(&labels).clone(),
+            seconds: self.guest_call_seconds.get_or_create(&labels).clone(),
+            errors: self.guest_errors.clone(),
+            labels,
+        }
+    }
+}
+
+/// Records guest calls of one module in one workflow.
+#[derive(Clone)]
+pub struct CallRecorder {
+    calls: Counter,
+    seconds: Histogram,
+    errors: Family<GuestErrorLabels, Counter>,
+    labels: GuestCallLabels,
+}
+
+impl CallRecorder {
+    pub(crate) fn record(&self, elapsed: Duration, error: Option<&GuestError>) {
+        self.calls.inc();
+        self.seconds.observe(elapsed.as_secs_f64());
         if let Some(error) = error {
             let labels = GuestErrorLabels {
-                workflow: workflow.to_string(),
-                module: module.to_string(),
+                workflow: self.labels.workflow.clone(),
+                module: self.labels.module.clone(),
                 kind: error.kind().to_string(),
             };
-            self.guest_errors.get_or_create(&labels).inc();
+            self.errors.get_or_create(&labels).inc();
         }
     }
 }

@@ -19,8 +19,6 @@ pub struct RunningServer {
     pub admin_addr: SocketAddr,
     pub vspc_addr: Option<SocketAddr>,
     pub vspc_tls_thumbprint: Option<String>,
-    pub metrics: Metrics,
-    pub engine: Arc<GuestEngine>,
     shutdown: Shutdown,
     readiness: Readiness,
 }
@@ -102,8 +100,6 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         admin_addr,
         vspc_addr,
         vspc_tls_thumbprint,
-        metrics,
-        engine,
         shutdown,
         readiness,
     })

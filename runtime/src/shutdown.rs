@@ -22,14 +22,6 @@ impl Shutdown {
         self.token.cancelled().await
     }
 
-    pub fn is_requested(&self) -> bool {
-        self.token.is_cancelled()
-    }
-
-    pub fn token(&self) -> &CancellationToken {
-        &self.token
-    }
-
     /// Spawns a task that shutdown waits for.
     pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
     where

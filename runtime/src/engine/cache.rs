@@ -30,10 +30,6 @@ impl AotCache {
         Ok(Self { dir })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Returns the component and, when it had to be compiled, how long that took.
     /// Blocking: call it from a blocking thread.
     pub fn load_or_compile(

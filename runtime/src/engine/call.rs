@@ -63,7 +63,7 @@ where
     F: for<'a> FnOnce(&'a mut Store<GuestState>) -> CallFuture<'a, R>,
 {
     let limits = module.limits;
-    let name: Arc<str> = Arc::from(module.name.as_str());
+    let name = Arc::clone(&module.name);
     let mut store = Store::new(
         engine,
         GuestState::new(name, limits.memory_bytes, limits.deadline_ticks(EPOCH_TICK)),

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::metrics::EngineMetrics;
+use crate::metrics::{CallRecorder, EngineMetrics};
 
 /// How often the epoch advances. Deadlines are counted in these ticks, and a
 /// running guest yields to the async runtime at every tick so that one busy
@@ -68,7 +68,8 @@ impl Default for EngineSettings {
 
 /// A compiled, import-checked component, ready to instantiate.
 pub struct LoadedModule {
-    pub name: String,
+    /// Shared with every call's store (for guest log lines).
+    pub name: Arc<str>,
     /// Lower-case hex sha256 of the component bytes.
     pub digest: String,
     pub size: usize,
@@ -152,16 +153,9 @@ impl GuestEngine {
         }))
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    pub fn uses_pooling(&self) -> bool {
-        self.pooling
-    }
-
-    pub fn metrics(&self) -> &EngineMetrics {
-        &self.metrics
+    /// Where a workflow records the calls of `module`.
+    pub fn call_recorder(&self, workflow: &str, module: &LoadedModule) -> CallRecorder {
+        self.metrics.call_recorder(workflow, &module.name)
     }
 
     /// Checks `bytes` against `contract`, compiles it (or loads the artifact
@@ -184,6 +178,17 @@ impl GuestEngine {
                     "the bytes are not a component binary (a core module or not WebAssembly at all)"
                         .into(),
             });
+        }
+        if self.pooling && limits.memory_bytes > self.max_memory_bytes {
+            return Err(other(format!(
+                "memory cap {} bytes exceeds the engine's max_memory_mib",
+                limits.memory_bytes
+            )));
+        }
+        if limits.fuel.is_some() && !self.fuel {
+            return Err(other(
+                "fuel is set for this module but `engine.fuel` is off".into(),
+            ));
         }
         let digest = hex(&Sha256::digest(&bytes));
         let this = Arc::clone(self);
@@ -214,17 +219,6 @@ impl GuestEngine {
                     world: contract.world.to_string(),
                     reason: format!("{e:#}"),
                 })?;
-        if self.pooling && limits.memory_bytes > self.max_memory_bytes {
-            return Err(other(format!(
-                "memory cap {} bytes exceeds the engine's max_memory_mib",
-                limits.memory_bytes
-            )));
-        }
-        if limits.fuel.is_some() && !self.fuel {
-            return Err(other(
-                "fuel is set for this module but `engine.fuel` is off".into(),
-            ));
-        }
         tracing::info!(
             module = name,
             digest = %digest,
@@ -233,7 +227,7 @@ impl GuestEngine {
             "module loaded"
         );
         Ok(LoadedModule {
-            name: name.to_string(),
+            name: Arc::from(name),
             digest,
             size: bytes.len(),
             limits,
@@ -243,10 +237,10 @@ impl GuestEngine {
     }
 
     /// Runs one guest call in a fresh store under the module's limits and
-    /// records it in the metrics of `workflow`. See [`call::run`].
+    /// records it with `recorder`. See [`call::run`].
     pub async fn call<R, F>(
         &self,
-        workflow: &str,
+        recorder: &CallRecorder,
         module: &LoadedModule,
         f: F,
     ) -> Result<R, GuestError>
@@ -255,12 +249,7 @@ impl GuestEngine {
     {
         let started = Instant::now();
         let result = call::run(&self.engine, module, self.fuel, f).await;
-        self.metrics.record_call(
-            workflow,
-            &module.name,
-            started.elapsed(),
-            result.as_ref().err(),
-        );
+        recorder.record(started.elapsed(), result.as_ref().err());
         result
     }
 }

@@ -238,8 +238,4 @@ impl Negotiator {
             _ => None,
         }
     }
-
-    pub fn remote_enabled(&self, option: u8) -> bool {
-        self.remote_on[usize::from(option)]
-    }
 }

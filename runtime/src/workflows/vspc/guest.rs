@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::engine::{GuestEngine, GuestError, LoadError, LoadedModule, WorldContract};
+use crate::metrics::CallRecorder;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -40,6 +41,7 @@ pub struct VspcGuest {
     engine: Arc<GuestEngine>,
     module: LoadedModule,
     pre: bindings::VspcPre<crate::engine::GuestState>,
+    recorder: CallRecorder,
 }
 
 impl VspcGuest {
@@ -56,10 +58,12 @@ impl VspcGuest {
                 reason: format!("{e:#}"),
             }
         })?;
+        let recorder = engine.call_recorder("vspc", &module);
         Ok(Self {
             engine: Arc::clone(engine),
             module,
             pre,
+            recorder,
         })
     }
 
@@ -82,7 +86,7 @@ impl VspcGuest {
         let pre = self.pre.clone();
         let result = self
             .engine
-            .call("vspc", &self.module, move |store| {
+            .call(&self.recorder, &self.module, move |store| {
                 Box::pin(async move {
                     let instance = pre.instantiate_async(&mut *store).await?;
                     instance

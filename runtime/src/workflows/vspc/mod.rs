@@ -23,8 +23,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use serde::Deserialize;
 
-pub use driver::safe_name;
-pub use packet::{RequestCode, parse_line, reply_line};
+pub use packet::RequestCode;
 
 use crate::engine::{GuestEngine, GuestLimits};
 use crate::listeners::tcp::{Handler, TcpServe};

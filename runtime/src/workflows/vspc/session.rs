@@ -272,8 +272,7 @@ impl Session {
     // ---- vMotion -----------------------------------------------------------
 
     fn sweep_vmotions(&self) {
-        let swept = self.vspc.vmotions.sweep();
-        for _ in 0..swept.expired {
+        for _ in 0..self.vspc.vmotions.sweep() {
             self.vspc.metrics.vmotion("expired");
         }
     }

@@ -21,11 +21,6 @@ struct Entry {
     queued: Vec<Vec<u8>>,
 }
 
-/// What happened to an entry, for the caller's metrics.
-pub struct Swept {
-    pub expired: usize,
-}
-
 pub struct VmotionRegistry {
     entries: Mutex<HashMap<VmotionKey, Entry>>,
     timeout: Duration,
@@ -43,15 +38,13 @@ impl VmotionRegistry {
         self.entries.lock().expect("vmotion registry poisoned")
     }
 
-    /// Drops entries older than the timeout with their queues.
-    pub fn sweep(&self) -> Swept {
+    /// Drops entries older than the timeout with their queues; returns how many.
+    pub fn sweep(&self) -> usize {
         let now = Instant::now();
         let mut entries = self.lock();
         let before = entries.len();
         entries.retain(|_, entry| now.duration_since(entry.created) < self.timeout);
-        Swept {
-            expired: before - entries.len(),
-        }
+        before - entries.len()
     }
 
     pub fn is_active(&self, key: &VmotionKey) -> bool {
