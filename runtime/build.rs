@@ -11,7 +11,10 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// (module name, package, artifact stem). Embedded in the binary.
-const BUILTIN: &[(&str, &str, &str)] = &[("vspc", "postern-guest-vspc", "postern_guest_vspc")];
+const BUILTIN: &[(&str, &str, &str)] = &[
+    ("vspc", "postern-guest-vspc", "postern_guest_vspc"),
+    ("cvproxy", "postern-guest-cvproxy", "postern_guest_cvproxy"),
+];
 
 /// Guests that exist only for the integration tests; their paths are
 /// generated for `tests/`, they are not embedded.
@@ -31,8 +34,14 @@ fn main() {
         .unwrap_or_else(|| root.join("target"))
         .join("guests");
 
+    compile_protos(&root.join("proto"));
+
     ensure_target_installed();
-    build_guests(&guests, &target_dir);
+    // One cargo run per guest: a run over several packages would unify the
+    // SDK's per-world features, and every guest would carry every world.
+    for (_, package, _) in BUILTIN.iter().chain(TEST_ONLY) {
+        build_guest(&guests, &target_dir, package);
+    }
 
     let artifacts = target_dir.join(TARGET).join("release");
     let mut builtin = String::from(
@@ -72,6 +81,28 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
+/// The CloudVision subset under `proto/`, compiled with protox (pure Rust,
+/// no system `protoc`) into prost messages and tonic clients and servers.
+/// Servers too: the integration tests run a fake CloudVision on them.
+fn compile_protos(proto: &Path) {
+    const FILES: &[&str] = &[
+        "arista/workspace.v1/workspace.proto",
+        "arista/inventory.v1/inventory.proto",
+        "arista/studio.v1/studio.proto",
+        "arista/configlet.v1/configlet.proto",
+        "arista/tag.v2/tag.proto",
+        "arista/changecontrol.v1/changecontrol.proto",
+    ];
+    let descriptors = protox::compile(FILES, [proto])
+        .unwrap_or_else(|e| panic!("compiling the protos in {}: {e:?}", proto.display()));
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)
+        .unwrap_or_else(|e| panic!("generating Rust from the protos: {e}"));
+    println!("cargo:rerun-if-changed={}", proto.display());
+}
+
 fn ensure_target_installed() {
     let sysroot = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
         .args(["--print", "sysroot"])
@@ -96,7 +127,7 @@ fn ensure_target_installed() {
     }
 }
 
-fn build_guests(guests: &Path, target_dir: &Path) {
+fn build_guest(guests: &Path, target_dir: &Path, package: &str) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     // Run inside guests/ so its .cargo/config.toml (guest link flags) applies.
@@ -110,9 +141,7 @@ fn build_guests(guests: &Path, target_dir: &Path) {
         .arg(guests.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target_dir);
-    for (_, package, _) in BUILTIN.iter().chain(TEST_ONLY) {
-        command.arg("-p").arg(package);
-    }
+    command.arg("-p").arg(package);
     // The host build's flags and wrappers (clippy, coverage, …) are not the
     // guests' business.
     for var in [
@@ -140,7 +169,7 @@ fn build_guests(guests: &Path, target_dir: &Path) {
         .unwrap_or_else(|e| panic!("running cargo to build the guests: {e}"));
     if !status.success() {
         panic!(
-            "building the guests in {} for {TARGET} failed (see the errors above)",
+            "building the guest {package} in {} for {TARGET} failed (see the errors above)",
             guests.display()
         );
     }

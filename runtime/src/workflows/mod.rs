@@ -1,4 +1,5 @@
 //! One module per workflow: protocol glue and host orchestration around the
 //! workflow's guest.
 
+pub mod cvproxy;
 pub mod vspc;
