@@ -371,12 +371,11 @@ impl Parser<'_> {
         if (0xd800..0xdc00).contains(&code)
             && self.bytes.get(*at..*at + 2) == Some(b"\\u")
             && self.bytes.len() > *at + 6
+            && let Some(low @ 0xdc00..=0xdfff) = self.hex4(*at + 2)
         {
-            if let Some(low @ 0xdc00..=0xdfff) = self.hex4(*at + 2) {
-                *at += 6;
-                let joined = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-                return char::from_u32(joined).unwrap_or(char::REPLACEMENT_CHARACTER);
-            }
+            *at += 6;
+            let joined = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+            return char::from_u32(joined).unwrap_or(char::REPLACEMENT_CHARACTER);
         }
         char::from_u32(code).unwrap_or_else(|| {
             self.first_lone_surrogate.get_or_insert(backslash);

@@ -480,10 +480,10 @@ impl<'s, 'v> Walker<'s, 'v> {
                 }
             }
             Keyword::Pattern(pattern, regex) => {
-                if let Value::Str(text) = instance {
-                    if !search(regex, pattern, text, &self.path, "value")? {
-                        self.fail(instance, Some(schema), Kind::Pattern(pattern));
-                    }
+                if let Value::Str(text) = instance
+                    && !search(regex, pattern, text, &self.path, "value")?
+                {
+                    self.fail(instance, Some(schema), Kind::Pattern(pattern));
                 }
             }
             Keyword::Required(names) => {
@@ -596,10 +596,10 @@ impl<'s, 'v> Walker<'s, 'v> {
     fn covered(&self, schema: &'s SchemaObject, key: &str) -> Result<bool, Abort> {
         for keyword in &schema.keywords {
             match keyword {
-                Keyword::Properties(properties) => {
-                    if properties.iter().any(|(name, _)| name == key) {
-                        return Ok(true);
-                    }
+                Keyword::Properties(properties)
+                    if properties.iter().any(|(name, _)| name == key) =>
+                {
+                    return Ok(true);
                 }
                 Keyword::PatternProperties(patterns) => {
                     for (pattern, regex, _) in patterns {
@@ -630,10 +630,9 @@ impl<'s, 'v> Walker<'s, 'v> {
         for keyword in &schema.keywords {
             if let Keyword::AdditionalProperties(node) | Keyword::UnevaluatedProperties(node) =
                 keyword
+                && self.error_count(value, node, key)? == 0
             {
-                if self.error_count(value, node, key)? == 0 {
-                    return Ok(true);
-                }
+                return Ok(true);
             }
         }
         Ok(false)
