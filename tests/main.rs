@@ -2,6 +2,7 @@
 //! One module per workflow, plus shared support.
 
 mod cli;
+mod cvproxy;
 mod support;
 mod telnet_codec;
 mod vspc;

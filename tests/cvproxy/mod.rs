@@ -1,0 +1,2 @@
+pub mod fake;
+mod fake_selftest;
