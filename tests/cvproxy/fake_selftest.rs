@@ -1060,3 +1060,248 @@ async fn tls_modes() {
     // ... trusting the certificate itself does.
     assert!(self_signed.connect_tls(&[b"http/1.1"]).await.is_ok());
 }
+
+/// Sends a workspace request; with `OutcomeTiming::Immediate` its outcome is
+/// in the fake's state when the call returns.
+async fn request_now(fake: &FakeCv, request: ws::Request, request_id: &str) -> ws::Response {
+    let mut config = ws::workspace_config_service_client::WorkspaceConfigServiceClient::new(
+        fake.channel().await,
+    );
+    let value = ws::WorkspaceConfig {
+        key: ws_key(W),
+        request: request as i32,
+        request_params: Some(ws::RequestParams {
+            request_id: Some(request_id.into()),
+        }),
+        ..Default::default()
+    };
+    within(config.set(fake.request(ws::WorkspaceConfigSetRequest { value: Some(value) })))
+        .await
+        .unwrap();
+    fake.workspace(W)
+        .unwrap()
+        .response(request_id)
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn scripted_rebase_submit_and_inactive_outcomes() {
+    let fake = FakeCv::start().await;
+    fake.set_outcome_timing(super::fake::OutcomeTiming::Immediate);
+    fake.add_device(InventoryDevice::new(S1, "leaf-1a"));
+    fake.seed_avd_device(S1, "leaf-1a", "hostname leaf-1a\n");
+    let channel = fake.channel().await;
+    let mut config =
+        ws::workspace_config_service_client::WorkspaceConfigServiceClient::new(channel.clone());
+    let mut configlets =
+        configlet::configlet_config_service_client::ConfigletConfigServiceClient::new(
+            channel.clone(),
+        );
+    let mut devices = inventory::device_service_client::DeviceServiceClient::new(channel);
+    within(config.set(fake.request(ws::WorkspaceConfigSetRequest {
+        value: Some(ws::WorkspaceConfig {
+            key: ws_key(W),
+            ..Default::default()
+        }),
+    })))
+    .await
+    .unwrap();
+    within(
+        configlets.set_some(fake.request(configlet::ConfigletConfigSetSomeRequest {
+            values: vec![configlet::ConfigletConfig {
+                key: Some(configlet::ConfigletKey {
+                    workspace_id: Some(W.into()),
+                    configlet_id: Some(format!("avd-{S1}")),
+                }),
+                body: Some("hostname leaf-1a-renamed\n".into()),
+                ..Default::default()
+            }],
+        })),
+    )
+    .await
+    .unwrap();
+    let outcome = |r: &ws::Response| (r.status, r.code, r.message.clone().unwrap_or_default());
+    let fail = ws::ResponseStatus::Fail as i32;
+    let sync = ws::ResponseCode::SynchronizationRequired as i32;
+
+    fake.needs_rebase_on_builds(1);
+    let built = request_now(&fake, ws::Request::StartBuild, "req-b1").await;
+    assert_eq!(built.status, ws::ResponseStatus::Success as i32);
+    assert!(fake.workspace(W).unwrap().needs_rebase);
+    assert_eq!(
+        outcome(&request_now(&fake, ws::Request::Submit, "req-s1").await).1,
+        sync
+    );
+    fake.fail_rebases(1, "rebase conflict");
+    let rebase = request_now(&fake, ws::Request::Rebase, "req-r1").await;
+    assert_eq!(outcome(&rebase), (fail, 0, "rebase conflict".into()));
+    let rebase = request_now(&fake, ws::Request::Rebase, "req-r2").await;
+    assert_eq!(rebase.status, ws::ResponseStatus::Success as i32);
+    assert!(!fake.workspace(W).unwrap().needs_rebase);
+    let submit = request_now(&fake, ws::Request::Submit, "req-s2").await;
+    assert_eq!(
+        submit.message.as_deref(),
+        Some("workspace must be built before submission")
+    );
+    request_now(&fake, ws::Request::StartBuild, "req-b2").await;
+
+    // The device goes inactive right after the inventory read.
+    fake.deactivate_after_inventory_read(S1);
+    let read = read_devices(&mut devices, fake.request(Default::default())).await;
+    assert_eq!(
+        read[0].streaming_status,
+        inventory::StreamingStatus::Active as i32
+    );
+    assert!(!fake.devices()[0].active);
+    let submit = request_now(&fake, ws::Request::Submit, "req-s3").await;
+    let inactive = ws::ResponseCode::InactiveDevicesExist as i32;
+    assert_eq!(
+        outcome(&submit),
+        (fail, inactive, "some devices are inactive".into())
+    );
+    fake.set_device_active(S1, true);
+
+    fake.require_sync_on_submits(1);
+    fake.fail_submits(1, ws::ResponseCode::Unspecified, "some other reason");
+    assert_eq!(
+        outcome(&request_now(&fake, ws::Request::Submit, "req-s4").await).1,
+        sync
+    );
+    let submit = request_now(&fake, ws::Request::Submit, "req-s5").await;
+    assert_eq!(outcome(&submit), (fail, 0, "some other reason".into()));
+    assert_eq!(
+        fake.workspace(W).unwrap().state,
+        ws::WorkspaceState::Pending
+    );
+    assert_eq!(
+        fake.mainline_configlets()[&format!("avd-{S1}")]
+            .body
+            .as_deref(),
+        Some("hostname leaf-1a\n"),
+        "nothing merged before a successful submit"
+    );
+
+    let submit = request_now(&fake, ws::Request::Submit, "req-s6").await;
+    assert_eq!(submit.message.as_deref(), Some("Submitted successfully"));
+    let snapshot = fake.workspace(W).unwrap();
+    assert_eq!(snapshot.state, ws::WorkspaceState::Submitted);
+    assert_eq!(snapshot.cc_ids.len(), 1);
+    assert_eq!(fake.change_controls()[0].device_ids, [S1]);
+    assert_eq!(
+        fake.mainline_configlets()[&format!("avd-{S1}")]
+            .body
+            .as_deref(),
+        Some("hostname leaf-1a-renamed\n")
+    );
+}
+
+#[tokio::test]
+async fn tags_read_mainline_and_workspace_records() {
+    use super::fake::{TagAssignmentRecord, TagRecord};
+    use postern::workflows::cvproxy::proto::arista::tag::v2 as tag;
+
+    let fake = FakeCv::start().await;
+    fake.set_outcome_timing(super::fake::OutcomeTiming::Immediate);
+    fake.add_tag(TagRecord::device("role", "leaf", tag::CreatorType::User));
+    fake.add_tag(TagRecord::device("model", "cEOS", tag::CreatorType::System));
+    fake.add_tag_assignment(TagAssignmentRecord::device(
+        "role",
+        "leaf",
+        S1,
+        tag::CreatorType::User,
+    ));
+    let channel = fake.channel().await;
+    let mut config =
+        ws::workspace_config_service_client::WorkspaceConfigServiceClient::new(channel.clone());
+    let mut tags = tag::tag_service_client::TagServiceClient::new(channel.clone());
+    let mut assignment_configs =
+        tag::tag_assignment_config_service_client::TagAssignmentConfigServiceClient::new(channel);
+
+    // S8: mainline USER device tags only.
+    let filter = tag::Tag {
+        key: Some(tag::TagKey {
+            workspace_id: Some(String::new()),
+            element_type: tag::ElementType::Device as i32,
+            ..Default::default()
+        }),
+        creator_type: tag::CreatorType::User as i32,
+    };
+    let request = tag::TagStreamRequest {
+        partial_eq_filter: vec![filter],
+        time: Some(Default::default()),
+    };
+    let stream = within(tags.get_all(fake.request(request)))
+        .await
+        .unwrap()
+        .into_inner();
+    let read: Vec<_> = within(stream.collect::<Vec<_>>()).await;
+    let read: Vec<_> = read
+        .into_iter()
+        .map(|r| r.unwrap().value.unwrap())
+        .collect();
+    assert_eq!(read.len(), 1);
+    let key = read[0].key.clone().unwrap();
+    assert_eq!(
+        (key.workspace_id.as_deref(), key.label.as_deref()),
+        (Some(""), Some("role"))
+    );
+
+    // S12 before and after S13b: the workspace's own records.
+    within(config.set(fake.request(ws::WorkspaceConfigSetRequest {
+        value: Some(ws::WorkspaceConfig {
+            key: ws_key(W),
+            ..Default::default()
+        }),
+    })))
+    .await
+    .unwrap();
+    let assignment_key = tag::TagAssignmentKey {
+        workspace_id: Some(W.into()),
+        element_type: tag::ElementType::Device as i32,
+        label: Some("role".into()),
+        value: Some("leaf".into()),
+        device_id: Some(S1.into()),
+        ..Default::default()
+    };
+    let records = |mut client: tag::tag_assignment_config_service_client::TagAssignmentConfigServiceClient<tonic::transport::Channel>| {
+        let request = fake.request(tag::TagAssignmentConfigStreamRequest {
+            partial_eq_filter: vec![tag::TagAssignmentConfig {
+                key: Some(tag::TagAssignmentKey {
+                    workspace_id: Some(W.into()),
+                    element_type: tag::ElementType::Device as i32,
+                    ..Default::default()
+                }),
+                remove: None,
+            }],
+            time: Some(Default::default()),
+        });
+        async move {
+            let stream = within(client.get_all(request)).await.unwrap().into_inner();
+            let read: Vec<_> = within(stream.collect::<Vec<_>>()).await;
+            read.into_iter().map(|r| r.unwrap().value.unwrap()).collect::<Vec<_>>()
+        }
+    };
+    assert!(records(assignment_configs.clone()).await.is_empty());
+    let removal = tag::TagAssignmentConfig {
+        key: Some(assignment_key),
+        remove: Some(true),
+    };
+    let mut replies = within(assignment_configs.set_some(fake.request(
+        tag::TagAssignmentConfigSetSomeRequest {
+            values: vec![removal.clone()],
+        },
+    )))
+    .await
+    .unwrap()
+    .into_inner();
+    assert!(within(replies.message()).await.unwrap().is_none());
+    assert_eq!(records(assignment_configs.clone()).await, [removal]);
+
+    // A submit without device changes still merges the tag records.
+    fake.settle();
+    request_now(&fake, ws::Request::StartBuild, "req-b").await;
+    request_now(&fake, ws::Request::Submit, "req-s").await;
+    assert!(fake.mainline_tag_assignments().is_empty());
+    assert_eq!(fake.mainline_tags().len(), 2);
+}
