@@ -23,7 +23,7 @@ impl Readiness {
 }
 
 pub fn handler(metrics: Metrics, readiness: Readiness) -> HttpHandler {
-    Arc::new(move |request| {
+    Arc::new(move |request, _peer| {
         let metrics = metrics.clone();
         let readiness = readiness.clone();
         Box::pin(async move {

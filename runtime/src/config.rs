@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::engine::{EngineSettings, GuestLimits};
+use crate::workflows::cvproxy::CvproxyConfig;
 use crate::workflows::vspc::VspcConfig;
 
 /// The configuration `postern serve` uses when given none.
@@ -28,6 +29,8 @@ pub struct Config {
     pub modules: BTreeMap<String, ModuleConfig>,
     /// The vSPC telnet workflow; absent = not served.
     pub vspc: Option<VspcConfig>,
+    /// The cvproxy HTTP → CloudVision workflow; absent = not served.
+    pub cvproxy: Option<CvproxyConfig>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -143,6 +146,9 @@ impl Config {
         }
         if let Some(vspc) = &self.vspc {
             vspc.validate().map_err(ConfigError::Invalid)?;
+        }
+        if let Some(cvproxy) = &self.cvproxy {
+            cvproxy.validate().map_err(ConfigError::Invalid)?;
         }
         Ok(())
     }

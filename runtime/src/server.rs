@@ -19,6 +19,7 @@ pub struct RunningServer {
     pub admin_addr: SocketAddr,
     pub vspc_addr: Option<SocketAddr>,
     pub vspc_tls_thumbprint: Option<String>,
+    pub cvproxy_addr: Option<SocketAddr>,
     shutdown: Shutdown,
     readiness: Readiness,
 }
@@ -94,12 +95,21 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         vspc_tls_thumbprint = started.tls_thumbprint;
     }
 
+    let mut cvproxy_addr = None;
+    if let Some(cvproxy) = &config.cvproxy {
+        let (bytes, limits) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
+        cvproxy_addr = Some(
+            workflows::cvproxy::start(cvproxy, &engine, bytes, limits, &metrics, &shutdown).await?,
+        );
+    }
+
     readiness.set(true);
     tracing::info!(elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "ready");
     Ok(RunningServer {
         admin_addr,
         vspc_addr,
         vspc_tls_thumbprint,
+        cvproxy_addr,
         shutdown,
         readiness,
     })
@@ -119,6 +129,10 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
         let (bytes, limits) = module_source(config, workflows::vspc::MODULE_NAME)?;
         let guest = workflows::vspc::check_module(&engine, bytes, limits).await?;
         report.push(guest);
+    }
+    if config.cvproxy.is_some() {
+        let (bytes, limits) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
+        report.push(workflows::cvproxy::check_module(&engine, bytes, limits).await?);
     }
     Ok(report)
 }

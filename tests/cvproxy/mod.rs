@@ -1,2 +1,3 @@
 pub mod fake;
 mod fake_selftest;
+mod front_door;

@@ -22,6 +22,8 @@ pub struct TestServer {
     pub vspc: SocketAddr,
     pub admin: SocketAddr,
     pub thumbprint: Option<String>,
+    /// Present when `tables` configured `[cvproxy]`.
+    pub cvproxy: Option<SocketAddr>,
     server: Option<postern::RunningServer>,
 }
 
@@ -42,6 +44,7 @@ impl TestServer {
             vspc: server.vspc_addr.expect("vspc configured"),
             admin: server.admin_addr,
             thumbprint: server.vspc_tls_thumbprint.clone(),
+            cvproxy: server.cvproxy_addr,
             server: Some(server),
             dir,
         }
@@ -131,6 +134,8 @@ pub fn init_logging() {
 /// distinct VM names so they never share a file.
 pub struct Shared {
     pub vspc: SocketAddr,
+    /// cvproxy with default settings (its CloudVision is whatever a request names).
+    pub cvproxy: SocketAddr,
     pub admin: SocketAddr,
     pub vm_dir: PathBuf,
 }
@@ -156,10 +161,11 @@ pub fn shared() -> &'static Shared {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let server = TestServer::start("", "").await;
+                let server = TestServer::start("", "[cvproxy]\nlisten = \"127.0.0.1:0\"\n").await;
                 sender
                     .send(Shared {
                         vspc: server.vspc,
+                        cvproxy: server.cvproxy.expect("cvproxy configured"),
                         admin: server.admin,
                         vm_dir: server.vm_dir(),
                     })
@@ -171,4 +177,88 @@ pub fn shared() -> &'static Shared {
         });
         receiver.recv().expect("shared server started")
     })
+}
+
+/// An HTTP/1.1 response read off a raw connection.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Writes `request` as is and reads one response (by its Content-Length),
+/// leaving the connection open for the next one.
+pub async fn http_exchange(stream: &mut tokio::net::TcpStream, request: &[u8]) -> RawResponse {
+    stream.write_all(request).await.expect("write request");
+    read_response(stream).await
+}
+
+/// Reads one HTTP/1.1 response whose body has a Content-Length.
+pub async fn read_response(stream: &mut tokio::net::TcpStream) -> RawResponse {
+    let mut buffer = Vec::new();
+    let header_end = loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.expect("read response");
+        assert!(n > 0, "connection closed before a full response header");
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.parse().expect("numeric content-length"))
+        .unwrap_or(0);
+    let mut body = buffer[header_end..].to_vec();
+    while body.len() < length {
+        let mut chunk = vec![0u8; (length - body.len()).min(1 << 16)];
+        let n = stream.read(&mut chunk).await.expect("read body");
+        assert!(n > 0, "connection closed inside the body");
+        body.extend_from_slice(&chunk[..n]);
+    }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `POST /` with a JSON body on a fresh connection.
+pub async fn post_json(addr: SocketAddr, body: &[u8]) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    http_exchange(&mut stream, &request).await
 }

@@ -1,0 +1,100 @@
+//! The `cvproxy` world: the guest validates a request body and returns the
+//! deploy plan, or the single input-stage error text of the reply.
+
+use std::sync::Arc;
+
+use crate::engine::{GuestEngine, GuestError, GuestLimits, LoadError, LoadedModule, WorldContract};
+use crate::metrics::CallRecorder;
+
+use super::plan::{DeployPlan, DeviceSpec};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "cvproxy",
+        exports: { default: async },
+        with: { "postern:guest/log": crate::engine::log_bindings::postern::guest::log },
+    });
+}
+
+use bindings::postern::guest::cvproxy_types;
+
+pub const CONTRACT: WorldContract = WorldContract {
+    world: "cvproxy",
+    imports: &["postern:guest/log@", "postern:guest/cvproxy-types@"],
+    exports: &["plan"],
+};
+
+/// The built-in guest's module name (and `[modules.cvproxy]` in the config).
+pub const MODULE_NAME: &str = "cvproxy";
+
+/// The loaded `cvproxy` module with its typed pre-instance.
+pub struct CvproxyGuest {
+    engine: Arc<GuestEngine>,
+    module: LoadedModule,
+    pre: bindings::CvproxyPre<crate::engine::GuestState>,
+    recorder: CallRecorder,
+}
+
+impl CvproxyGuest {
+    pub async fn load(
+        engine: &Arc<GuestEngine>,
+        bytes: Arc<[u8]>,
+        limits: GuestLimits,
+    ) -> Result<Self, LoadError> {
+        let module = engine.load(MODULE_NAME, bytes, &CONTRACT, limits).await?;
+        let pre = bindings::CvproxyPre::new(module.instance_pre.clone()).map_err(|e| {
+            LoadError::WorldMismatch {
+                module: MODULE_NAME.to_string(),
+                world: CONTRACT.world.to_string(),
+                reason: format!("{e:#}"),
+            }
+        })?;
+        let recorder = engine.call_recorder("cvproxy", &module);
+        Ok(Self {
+            engine: Arc::clone(engine),
+            module,
+            pre,
+            recorder,
+        })
+    }
+
+    pub fn module(&self) -> &LoadedModule {
+        &self.module
+    }
+
+    /// One call in a fresh instance: the plan, or the input-stage error text.
+    pub async fn plan(&self, body: Vec<u8>) -> Result<Result<DeployPlan, String>, GuestError> {
+        let pre = self.pre.clone();
+        let result = self
+            .engine
+            .call(&self.recorder, &self.module, move |store| {
+                Box::pin(async move {
+                    let instance = pre.instantiate_async(&mut *store).await?;
+                    instance.call_plan(&mut *store, &body).await
+                })
+            })
+            .await?;
+        Ok(result.map(from_wit))
+    }
+}
+
+fn from_wit(plan: cvproxy_types::DeployPlan) -> DeployPlan {
+    DeployPlan {
+        devices: plan
+            .devices
+            .into_iter()
+            .map(|device| DeviceSpec {
+                hostname: device.hostname,
+                serial_number: device.serial_number,
+                configlet: device.configlet,
+                tags: device.tags,
+            })
+            .collect(),
+        cv_server: plan.cv_server,
+        cv_token: plan.cv_token,
+        change_control_name: plan.change_control_name,
+        strict_tags: plan.strict_tags,
+        delete_workspace: plan.delete_workspace,
+    }
+}
