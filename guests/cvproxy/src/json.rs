@@ -15,27 +15,33 @@
 //! Python 3.11's limit of 4300 digits for integers is kept, with its `ValueError` text.
 //!
 //! The parser is iterative (an explicit stack of open containers) so that a hostile body can
-//! not exhaust the guest's small call stack.
+//! not exhaust the guest's small call stack. Strings without escapes borrow from the text:
+//! the guest parses its schema and the request on every call, and a configlet may be
+//! megabytes long, so copies are avoided where they are free to avoid.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// A JSON value after `json.loads`.
+/// A JSON value after `json.loads`, borrowing from the parsed text where it can.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     /// An integer, as its canonical decimal text (Python integers are exact).
-    Int(String),
+    Int(&'a str),
     Float(f64),
-    Str(String),
-    Array(Vec<Value>),
+    Str(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
     /// Members in document order; a repeated key kept its first position and its last value.
-    Object(Vec<(String, Value)>),
+    Object(Vec<Member<'a>>),
 }
 
-impl Value {
+/// An object member: key and value.
+pub type Member<'a> = (Cow<'a, str>, Value<'a>);
+
+impl<'a> Value<'a> {
     /// The members of an object.
-    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+    pub fn as_object(&self) -> Option<&[Member<'a>]> {
         match self {
             Value::Object(members) => Some(members),
             _ => None,
@@ -51,7 +57,7 @@ impl Value {
 }
 
 /// The value of `key` in an object's members.
-pub fn member<'a>(members: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
+pub fn member<'v, 'a>(members: &'v [Member<'a>], key: &str) -> Option<&'v Value<'a>> {
     members
         .iter()
         .find(|(name, _)| name == key)
@@ -71,7 +77,7 @@ const INDEX_THRESHOLD: usize = 16;
 
 /// Parses `text` like `json.loads`. The error is the complete reply text, e.g.
 /// `JSONDecodeError: Expecting value: line 1 column 1 (char 0)`.
-pub fn parse(text: &str) -> Result<Value, String> {
+pub fn parse(text: &str) -> Result<Value<'_>, String> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
@@ -121,21 +127,21 @@ const EXPECTING_COMMA: &str = "Expecting ',' delimiter";
 const EXPECTING_COLON: &str = "Expecting ':' delimiter";
 
 /// An open container while its members are being read.
-enum Frame {
-    Array(Vec<Value>),
+enum Frame<'a> {
+    Array(Vec<Value<'a>>),
     /// The members so far and the key whose value is being read.
-    Object(ObjectBuilder, String),
+    Object(ObjectBuilder<'a>, Cow<'a, str>),
 }
 
 /// Object members with Python `dict` assignment semantics.
 #[derive(Default)]
-struct ObjectBuilder {
-    members: Vec<(String, Value)>,
-    index: Option<HashMap<String, usize>>,
+struct ObjectBuilder<'a> {
+    members: Vec<Member<'a>>,
+    index: Option<HashMap<Cow<'a, str>, usize>>,
 }
 
-impl ObjectBuilder {
-    fn insert(&mut self, key: String, value: Value) {
+impl<'a> ObjectBuilder<'a> {
+    fn insert(&mut self, key: Cow<'a, str>, value: Value<'a>) {
         let existing = match &self.index {
             Some(index) => index.get(&key).copied(),
             None => self.members.iter().position(|(name, _)| *name == key),
@@ -171,11 +177,35 @@ fn is_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// Skips eight bytes at a time while none of them is `"`, `\\` or a control character, so
+/// that multi-megabyte strings (configlets) are scanned quickly; the byte loop finishes.
+fn skip_plain_words(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // `(x - ONES * n) & !x & HIGH` is non-zero exactly when some byte of x is below n.
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        if control
+            | has_zero(word ^ (ONES * u64::from(b'"')))
+            | has_zero(word ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            break;
+        }
+        at += 8;
+    }
+    at
+}
+
 fn hex_value(byte: u8) -> Option<u32> {
     char::from(byte).to_digit(16)
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn skip_whitespace(&self, mut at: usize) -> usize {
         while self.bytes.get(at).copied().is_some_and(is_whitespace) {
             at += 1;
@@ -183,7 +213,7 @@ impl Parser<'_> {
         at
     }
 
-    fn document(&mut self) -> Result<Value, Error> {
+    fn document(&mut self) -> Result<Value<'a>, Error> {
         if self.text.starts_with('\u{feff}') {
             return Err(decode_error(
                 "Unexpected UTF-8 BOM (decode using utf-8-sig)",
@@ -204,8 +234,8 @@ impl Parser<'_> {
 
     /// Reads the value starting at `at` (whitespace already skipped); returns it and the
     /// offset just after it.
-    fn value(&mut self, mut at: usize) -> Result<(Value, usize), Error> {
-        let mut stack: Vec<Frame> = Vec::new();
+    fn value(&mut self, mut at: usize) -> Result<(Value<'a>, usize), Error> {
+        let mut stack: Vec<Frame<'a>> = Vec::new();
         'value: loop {
             // Read one value, or open a container and go read its first member.
             let (mut value, mut end) = match self.bytes.get(at) {
@@ -293,7 +323,7 @@ impl Parser<'_> {
     }
 
     /// Reads `"key" :` at `at`; returns the key and where its value starts.
-    fn member_key(&mut self, at: usize) -> Result<(String, usize), Error> {
+    fn member_key(&mut self, at: usize) -> Result<(Cow<'a, str>, usize), Error> {
         if self.bytes.get(at) != Some(&b'"') {
             return Err(decode_error(EXPECTING_NAME, at));
         }
@@ -315,13 +345,15 @@ impl Parser<'_> {
 
     /// Reads the string whose opening quote is at `quote` (strict mode: no raw control
     /// characters); returns it and the offset after the closing quote.
-    fn string(&mut self, quote: usize) -> Result<(String, usize), Error> {
+    fn string(&mut self, quote: usize) -> Result<(Cow<'a, str>, usize), Error> {
         let bytes = self.bytes;
+        let text: &'a str = self.text;
         let mut out = String::new();
         let mut at = quote + 1;
         loop {
             // Multi-byte UTF-8 sequences never contain these bytes, so a byte scan is safe.
             let chunk = at;
+            at = skip_plain_words(bytes, at);
             loop {
                 match bytes.get(at) {
                     None => return Err(decode_error("Unterminated string starting at", quote)),
@@ -332,10 +364,17 @@ impl Parser<'_> {
                     Some(_) => at += 1,
                 }
             }
-            out.push_str(&self.text[chunk..at]);
             if bytes[at] == b'"' {
-                return Ok((out, at + 1));
+                // No escape so far: borrow the whole string.
+                let value = if out.is_empty() && chunk == quote + 1 {
+                    Cow::Borrowed(&text[chunk..at])
+                } else {
+                    out.push_str(&text[chunk..at]);
+                    Cow::Owned(out)
+                };
+                return Ok((value, at + 1));
             }
+            out.push_str(&text[chunk..at]);
             let backslash = at;
             let Some(&escape) = bytes.get(backslash + 1) else {
                 return Err(decode_error("Unterminated string starting at", quote));
@@ -385,7 +424,7 @@ impl Parser<'_> {
 
     /// A number at `at`, following the C scanner's `_match_number_unicode` exactly, including
     /// where it stops (`1.e5` is `1` then extra data, `1.5e` is `1.5` then extra data).
-    fn number(&self, start: usize) -> Result<(Value, usize), Error> {
+    fn number(&self, start: usize) -> Result<(Value<'a>, usize), Error> {
         let bytes = self.bytes;
         let digit_at = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
         let mut at = start;
@@ -426,7 +465,7 @@ impl Parser<'_> {
                 at = exponent;
             }
         }
-        let literal = &self.text[start..at];
+        let literal: &'a str = &self.text[start..at];
         if is_float {
             // Rust's parser is correctly rounded like Python's `float()`; overflow gives inf.
             let value = literal.parse::<f64>().unwrap_or(f64::NAN);
@@ -437,7 +476,7 @@ impl Parser<'_> {
             return Err(Error::IntTooLong { digits });
         }
         let canonical = if literal == "-0" { "0" } else { literal };
-        Ok((Value::Int(canonical.to_string()), at))
+        Ok((Value::Int(canonical), at))
     }
 }
 
@@ -449,21 +488,21 @@ mod tests {
         parse(text).unwrap_err()
     }
 
-    fn object(members: &[(&str, Value)]) -> Value {
+    fn object<'a>(members: &[(&'a str, Value<'a>)]) -> Value<'a> {
         Value::Object(
             members
                 .iter()
-                .map(|(key, value)| (key.to_string(), value.clone()))
+                .map(|(key, value)| (Cow::Borrowed(*key), value.clone()))
                 .collect(),
         )
     }
 
-    fn int(text: &str) -> Value {
-        Value::Int(text.to_string())
+    fn int(text: &str) -> Value<'_> {
+        Value::Int(text)
     }
 
-    fn string(text: &str) -> Value {
-        Value::Str(text.to_string())
+    fn string(text: &str) -> Value<'_> {
+        Value::Str(text.into())
     }
 
     #[test]
@@ -512,8 +551,8 @@ mod tests {
             panic!("object expected")
         };
         assert_eq!(members.len(), 40);
-        assert_eq!(members[3], ("k3".to_string(), string("last")));
-        assert_eq!(members[39], ("k39".to_string(), int("39")));
+        assert_eq!(members[3], ("k3".into(), string("last")));
+        assert_eq!(members[39], ("k39".into(), int("39")));
     }
 
     // Expected texts from CPython 3.11 `json.loads`.

@@ -23,7 +23,7 @@ pub mod server;
 mod unicode;
 pub mod utf8;
 
-use json::Value;
+use json::{Member, Value};
 
 /// One device of the request (WIT `device`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,25 +101,25 @@ fn check_shapes(document: &Value) -> Result<(), String> {
 }
 
 /// Removes `name` from the members and returns its value.
-fn take(members: &mut Vec<(String, Value)>, name: &str) -> Option<Value> {
+fn take<'a>(members: &mut Vec<Member<'a>>, name: &str) -> Option<Value<'a>> {
     let position = members.iter().position(|(key, _)| key == name)?;
     Some(members.swap_remove(position).1)
 }
 
-fn take_string(members: &mut Vec<(String, Value)>, name: &str) -> Option<String> {
+fn take_string(members: &mut Vec<Member>, name: &str) -> Option<String> {
     match take(members, name)? {
-        Value::Str(text) => Some(text),
+        Value::Str(text) => Some(text.into_owned()),
         _ => None,
     }
 }
 
-fn take_bool(members: &mut Vec<(String, Value)>, name: &str) -> bool {
+fn take_bool(members: &mut Vec<Member>, name: &str) -> bool {
     matches!(take(members, name), Some(Value::Bool(true)))
 }
 
 /// Steps 5 and 6 on a document that passed the schema and the shape checks, which guarantee
 /// every member read here (a missing one reads as its default rather than panicking).
-fn build(mut root: Vec<(String, Value)>) -> Result<DeployPlan, String> {
+fn build(mut root: Vec<Member>) -> Result<DeployPlan, String> {
     let cv_server = take_string(&mut root, "cv_server").unwrap_or_default();
     server::check(&cv_server)?;
     let entries = match take(&mut root, "devices") {
@@ -131,24 +131,24 @@ fn build(mut root: Vec<(String, Value)>) -> Result<DeployPlan, String> {
         let Value::Object(mut fields) = entry else {
             continue;
         };
-        let encoded = take_string(&mut fields, "configlet").unwrap_or_default();
-        let decoded = base64::b64decode_validate(&encoded)?;
-        drop(encoded);
+        let decoded = match take(&mut fields, "configlet") {
+            Some(Value::Str(encoded)) => base64::b64decode_validate(&encoded)?,
+            _ => Vec::new(),
+        };
         let configlet = utf8::into_string(decoded)
             .map_err(|message| format!("UnicodeDecodeError: {message}"))?;
-        // Tags come out in document order; `take` would reorder the device's own fields only.
         let tags = match take(&mut fields, "tags") {
             Some(Value::Object(tags)) => tags
                 .into_iter()
                 .filter_map(|(label, value)| match value {
-                    Value::Str(value) => Some((label, value)),
+                    Value::Str(value) => Some((label.into_owned(), value.into_owned())),
                     _ => None,
                 })
                 .collect(),
             _ => Vec::new(),
         };
         devices.push(Device {
-            hostname,
+            hostname: hostname.into_owned(),
             serial_number: take_string(&mut fields, "serial_number"),
             configlet,
             tags,

@@ -7,7 +7,7 @@
 //! `str.isprintable()` says so, else `\xNN`, `\uNNNN` or `\UNNNNNNNN`. Floats use the shortest
 //! round-trip digits, in positional notation when the decimal exponent is in -4..16.
 
-use crate::json::Value;
+use crate::json::{Member, Value};
 use crate::unicode;
 use std::fmt::Write;
 
@@ -26,9 +26,9 @@ pub fn repr_str(text: &str) -> String {
 }
 
 /// A container being written, with its remaining members.
-enum Open<'a> {
-    Array(std::slice::Iter<'a, Value>, bool),
-    Object(std::slice::Iter<'a, (String, Value)>, bool),
+enum Open<'v, 'a> {
+    Array(std::slice::Iter<'v, Value<'a>>, bool),
+    Object(std::slice::Iter<'v, Member<'a>>, bool),
 }
 
 /// Appends `repr(value)`. Iterative, so a deeply nested value costs heap, not call stack.

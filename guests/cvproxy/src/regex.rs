@@ -44,21 +44,21 @@ const MAX_GROUP_DEPTH: usize = 32;
 const MAX_COUNT: u32 = 100_000;
 
 /// One character test.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Matcher {
     Literal(char),
     AnyButNewline,
     Class(Box<Class>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Class {
     negated: bool,
     ranges: Vec<(char, char)>,
     sets: Vec<Set>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Set {
     Space,
     NotSpace,
@@ -66,7 +66,30 @@ enum Set {
     NotDigit,
 }
 
+/// The ASCII characters of `low..=high` as a bitmap.
+fn range_bits(low: char, high: char) -> u128 {
+    let (low, high) = (u32::from(low), u32::from(high).min(127));
+    if low > high {
+        return 0;
+    }
+    let ones = u128::MAX >> (127 - (high - low));
+    ones << low
+}
+
 impl Set {
+    /// The ASCII members; Python's `\s` in ASCII is `\t\n\v\f\r`, U+001C..U+001F and space.
+    fn ascii_bits(self) -> u128 {
+        let space = range_bits('\t', '\r') | range_bits('\u{1c}', ' ');
+        let digit = range_bits('0', '9');
+        let all = range_bits('\0', '\u{7f}');
+        match self {
+            Set::Space => space,
+            Set::NotSpace => all & !space,
+            Set::Digit => digit,
+            Set::NotDigit => all & !digit,
+        }
+    }
+
     fn contains(self, c: char) -> bool {
         match self {
             Set::Space => unicode::is_space(c),
@@ -123,16 +146,67 @@ enum Node {
     },
 }
 
+/// A character test as compiled: ASCII characters (nearly all of real input) are answered by
+/// a bitmap, others by the matcher.
+#[derive(Clone, Debug)]
+struct Test {
+    /// Bit `b % 64` of word `b / 64`: whether ASCII byte `b` matches (two words, because a
+    /// `u128` shift compiles to a slow instruction sequence).
+    ascii: [u64; 2],
+    matcher: Matcher,
+}
+
+impl Test {
+    fn new(matcher: Matcher) -> Test {
+        let ascii = match &matcher {
+            Matcher::Literal(c) => range_bits(*c, *c),
+            Matcher::AnyButNewline => !(1 << b'\n'),
+            Matcher::Class(class) => {
+                let inside = class
+                    .ranges
+                    .iter()
+                    .map(|&(low, high)| range_bits(low, high))
+                    .chain(class.sets.iter().map(|set| set.ascii_bits()))
+                    .fold(0, |bits, more| bits | more);
+                if class.negated { !inside } else { inside }
+            }
+        };
+        Test {
+            ascii: [ascii as u64, (ascii >> 64) as u64],
+            matcher,
+        }
+    }
+
+    /// Whether an ASCII byte (below 0x80) matches.
+    #[inline]
+    fn ascii_matches(&self, byte: u8) -> bool {
+        self.ascii[usize::from(byte >> 6) & 1] >> (byte & 63) & 1 != 0
+    }
+
+    /// Tests the character at `pos`; its end if it matches.
+    #[inline]
+    fn at(&self, text: &str, pos: usize) -> Option<usize> {
+        let byte = *text.as_bytes().get(pos)?;
+        if byte < 0x80 {
+            return self.ascii_matches(byte).then_some(pos + 1);
+        }
+        let (c, next) = next_char(text, pos)?;
+        self.matcher.matches(c).then_some(next)
+    }
+}
+
 #[derive(Debug)]
 enum Inst {
-    Char(Matcher),
+    Char(Test),
     Assert(Assertion),
     /// Continue at the first target; on failure, at the second.
     Split(usize, usize),
     Jump(usize),
     /// A repetition of a fixed sequence of character tests; continues at the next instruction.
     Repeat {
-        sequence: Box<[Matcher]>,
+        sequence: Box<[Test]>,
+        /// Every test of the sequence is the same (`.{4}`, `[A-Z]`): a faster loop applies.
+        uniform: bool,
         min: u32,
         max: u32,
         greedy: bool,
@@ -529,7 +603,7 @@ impl Compiler {
         match node {
             Node::Empty => {}
             Node::Char(matcher) => {
-                self.push(Inst::Char(matcher.clone()))?;
+                self.push(Inst::Char(Test::new(matcher.clone())))?;
             }
             Node::Assert(assertion) => {
                 self.push(Inst::Assert(*assertion))?;
@@ -589,8 +663,10 @@ impl Compiler {
         greedy: bool,
     ) -> Result<(), String> {
         if let Some(sequence) = fixed_sequence(node).filter(|sequence| !sequence.is_empty()) {
+            let uniform = sequence.iter().all(|matcher| *matcher == sequence[0]);
             self.push(Inst::Repeat {
-                sequence: sequence.into_boxed_slice(),
+                uniform,
+                sequence: sequence.into_iter().map(Test::new).collect(),
                 min,
                 max: max.unwrap_or(u32::MAX),
                 greedy,
@@ -678,6 +754,9 @@ fn next_char(text: &str, pos: usize) -> Option<(char, usize)> {
 
 fn previous_boundary(text: &str, mut pos: usize) -> usize {
     pos = pos.saturating_sub(1);
+    if text.as_bytes().get(pos).is_some_and(u8::is_ascii) {
+        return pos;
+    }
     while pos > 0 && !text.is_char_boundary(pos) {
         pos -= 1;
     }
@@ -737,18 +816,94 @@ impl Regex {
     /// One sequence of the repetition at `pos`, or `None` if it does not match there.
     fn sequence_at(
         text: &str,
-        sequence: &[Matcher],
+        sequence: &[Test],
         mut pos: usize,
         budget: &mut Budget,
     ) -> Result<Option<usize>, BudgetExceeded> {
         budget.spend(sequence.len() as u64)?;
-        for matcher in sequence {
-            match next_char(text, pos) {
-                Some((c, next)) if matcher.matches(c) => pos = next,
-                _ => return Ok(None),
+        for test in sequence {
+            match test.at(text, pos) {
+                Some(next) => pos = next,
+                None => return Ok(None),
             }
         }
         Ok(Some(pos))
+    }
+
+    /// Up to `limit` repetitions of `sequence` from `pos`: how many, and where they end.
+    /// A tight loop over the characters, charged in one go: it consumes a character per
+    /// step, so it is bounded by the text anyway.
+    fn repetitions(
+        text: &str,
+        sequence: &[Test],
+        uniform: bool,
+        pos: usize,
+        limit: u32,
+        budget: &mut Budget,
+    ) -> Result<(u32, usize), BudgetExceeded> {
+        if let (true, Some(test)) = (uniform, sequence.first()) {
+            return Self::uniform_repetitions(text, test, sequence.len(), pos, limit, budget);
+        }
+        let (mut count, mut end, mut at, mut index, mut steps) = (0, pos, pos, 0, 0u64);
+        while count < limit {
+            let Some(test) = sequence.get(index) else {
+                break;
+            };
+            match test.at(text, at) {
+                Some(next) => at = next,
+                None => break,
+            }
+            steps += 1;
+            index += 1;
+            if index == sequence.len() {
+                index = 0;
+                count += 1;
+                end = at;
+            }
+        }
+        budget.spend(steps)?;
+        Ok((count, end))
+    }
+
+    /// [`Self::repetitions`] of `width` copies of one test: a byte loop for ASCII text, which
+    /// is what multi-megabyte configlets are.
+    fn uniform_repetitions(
+        text: &str,
+        test: &Test,
+        width: usize,
+        pos: usize,
+        limit: u32,
+        budget: &mut Budget,
+    ) -> Result<(u32, usize), BudgetExceeded> {
+        let bytes = text.as_bytes();
+        let width = width as u64;
+        let most = u64::from(limit) * width;
+        let (mut chars, mut at, mut end, mut left) = (0u64, pos, pos, width);
+        while chars < most {
+            let Some(&byte) = bytes.get(at) else {
+                break;
+            };
+            if byte < 0x80 {
+                if !test.ascii_matches(byte) {
+                    break;
+                }
+                at += 1;
+            } else {
+                match test.at(text, at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+            chars += 1;
+            left -= 1;
+            if left == 0 {
+                left = width;
+                end = at;
+            }
+        }
+        budget.spend(chars)?;
+        let count = u32::try_from(chars / width).unwrap_or(limit);
+        Ok((count, end))
     }
 
     /// Whether the program matches at `start` (an anchored attempt).
@@ -765,13 +920,13 @@ impl Regex {
         loop {
             budget.spend(1)?;
             let advanced = match &self.program[pc] {
-                Inst::Char(matcher) => match next_char(text, pos) {
-                    Some((c, next)) if matcher.matches(c) => {
+                Inst::Char(test) => match test.at(text, pos) {
+                    Some(next) => {
                         pos = next;
                         pc += 1;
                         true
                     }
-                    _ => false,
+                    None => false,
                 },
                 Inst::Assert(assertion) => {
                     let holds = match assertion {
@@ -795,22 +950,14 @@ impl Regex {
                 }
                 Inst::Repeat {
                     sequence,
+                    uniform,
                     min,
                     max,
                     greedy,
                 } => {
-                    let mut count = 0;
                     let limit = if *greedy { *max } else { *min };
-                    let mut end = pos;
-                    while count < limit {
-                        match Self::sequence_at(text, sequence, end, budget)? {
-                            Some(next) => {
-                                end = next;
-                                count += 1;
-                            }
-                            None => break,
-                        }
-                    }
+                    let (count, end) =
+                        Self::repetitions(text, sequence, *uniform, pos, limit, budget)?;
                     if count < *min {
                         false
                     } else {
@@ -1060,6 +1207,40 @@ mod tests {
         ];
         for (pattern, text, expected) in cases {
             assert_eq!(search(pattern, text), expected, "{pattern} on {text:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_bitmaps_agree_with_the_matchers() {
+        let patterns = [
+            "a",
+            ".",
+            "[a-z0-9_.-]",
+            "[^A-Z]",
+            "[\\s]",
+            "[\\S]",
+            "[\\d\\D]",
+            "[^\\d]",
+            "[\\x00-\\x7f]",
+            "[~-\\u00ff]",
+            "\\s",
+            "\\S",
+            "\\d",
+            "\\D",
+        ];
+        for pattern in patterns {
+            let regex = Regex::new(pattern).unwrap();
+            let Inst::Char(test) = &regex.program[0] else {
+                panic!("{pattern}")
+            };
+            for byte in 0u8..128 {
+                let c = char::from(byte);
+                assert_eq!(
+                    test.ascii_matches(byte),
+                    test.matcher.matches(c),
+                    "{pattern} {c:?}"
+                );
+            }
         }
     }
 

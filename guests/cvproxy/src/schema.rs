@@ -20,26 +20,27 @@
 use crate::json::{self, Value};
 use crate::pyrepr;
 use crate::regex::Regex;
+use std::borrow::Cow;
 
 /// The request schema of cvproxy 1.6.4 (spec 2.3), byte for byte.
 pub const CVPROXY_SCHEMA: &str = include_str!("schema.json");
 
-/// A compiled schema.
+/// A compiled schema; its names and patterns borrow from the schema text.
 #[derive(Debug)]
-pub struct Schema {
-    root: Node,
+pub struct Schema<'a> {
+    root: Node<'a>,
 }
 
 #[derive(Debug)]
-enum Node {
+enum Node<'a> {
     Bool(bool),
-    Object(Box<SchemaObject>),
+    Object(Box<SchemaObject<'a>>),
 }
 
 #[derive(Debug)]
-struct SchemaObject {
+struct SchemaObject<'a> {
     /// In the schema's key order, which is the evaluation order.
-    keywords: Vec<Keyword>,
+    keywords: Vec<Keyword<'a>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,19 +100,19 @@ impl JsonType {
 }
 
 #[derive(Debug)]
-enum Keyword {
+enum Keyword<'a> {
     Type(Vec<JsonType>),
-    Required(Vec<String>),
-    Properties(Vec<(String, Node)>),
-    PatternProperties(Vec<(String, Regex, Node)>),
-    AdditionalProperties(Node),
-    UnevaluatedProperties(Node),
+    Required(Vec<Cow<'a, str>>),
+    Properties(Vec<(Cow<'a, str>, Node<'a>)>),
+    PatternProperties(Vec<(Cow<'a, str>, Regex, Node<'a>)>),
+    AdditionalProperties(Node<'a>),
+    UnevaluatedProperties(Node<'a>),
     MinProperties(u64),
-    Pattern(String, Regex),
+    Pattern(Cow<'a, str>, Regex),
 }
 
 #[cfg(test)]
-impl Keyword {
+impl Keyword<'_> {
     fn name(&self) -> &'static str {
         match self {
             Keyword::Type(_) => "type",
@@ -140,104 +141,128 @@ const ANNOTATIONS: [&str; 8] = [
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-fn compile_node(value: &Value, at: &str) -> Result<Node, String> {
-    match value {
-        Value::Bool(accept) => Ok(Node::Bool(*accept)),
-        Value::Object(members) => {
-            let mut keywords = Vec::with_capacity(members.len());
-            for (name, argument) in members {
-                let here = format!("{at}/{name}");
-                let keyword = match name.as_str() {
-                    "type" => Keyword::Type(compile_types(argument, &here)?),
-                    "required" => Keyword::Required(string_list(argument, &here)?),
-                    "properties" => Keyword::Properties(
-                        schema_map(argument, &here)?
-                            .into_iter()
-                            .map(|(name, _, node)| (name, node))
-                            .collect(),
-                    ),
-                    "patternProperties" => {
-                        let mut compiled = Vec::new();
-                        for (pattern, _, node) in schema_map(argument, &here)? {
-                            let regex = Regex::new(&pattern)
-                                .map_err(|error| format!("{here}: pattern {pattern:?}: {error}"))?;
-                            compiled.push((pattern, regex, node));
-                        }
-                        Keyword::PatternProperties(compiled)
-                    }
-                    "additionalProperties" => {
-                        Keyword::AdditionalProperties(compile_node(argument, &here)?)
-                    }
-                    "unevaluatedProperties" => {
-                        Keyword::UnevaluatedProperties(compile_node(argument, &here)?)
-                    }
-                    "minProperties" => Keyword::MinProperties(count(argument, &here)?),
-                    "pattern" => {
-                        let Value::Str(pattern) = argument else {
-                            return Err(format!("{here}: must be a string"));
-                        };
-                        let regex = Regex::new(pattern)
-                            .map_err(|error| format!("{here}: pattern {pattern:?}: {error}"))?;
-                        Keyword::Pattern(pattern.clone(), regex)
-                    }
-                    other if ANNOTATIONS.contains(&other) => continue,
-                    other => return Err(format!("{at}: unsupported keyword {other:?}")),
-                };
-                keywords.push(keyword);
-            }
-            Ok(Node::Object(Box::new(SchemaObject { keywords })))
+/// Where in the schema we are, as a chain of names; rendered only for an error message, so
+/// loading allocates nothing for it.
+struct Location<'p> {
+    parent: Option<&'p Location<'p>>,
+    name: &'p str,
+}
+
+impl Location<'_> {
+    fn child<'p>(&'p self, name: &'p str) -> Location<'p> {
+        Location {
+            parent: Some(self),
+            name,
         }
-        _ => Err(format!("{at}: a schema must be an object or a boolean")),
+    }
+
+    /// `#/properties/devices/...`: a problem at this place.
+    fn error(&self, problem: impl std::fmt::Display) -> String {
+        let mut names = Vec::new();
+        let mut at = Some(self);
+        while let Some(location) = at {
+            names.push(location.name);
+            at = location.parent;
+        }
+        names.reverse();
+        format!("{}: {problem}", names.join("/"))
     }
 }
 
-fn compile_types(argument: &Value, at: &str) -> Result<Vec<JsonType>, String> {
+/// Compiles a schema, taking the strings out of the parsed document (no copies).
+fn compile_node<'a>(value: Value<'a>, at: &Location) -> Result<Node<'a>, String> {
+    let members = match value {
+        Value::Bool(accept) => return Ok(Node::Bool(accept)),
+        Value::Object(members) => members,
+        _ => return Err(at.error("a schema must be an object or a boolean")),
+    };
+    let mut keywords = Vec::with_capacity(members.len());
+    for (name, argument) in members {
+        let here = at.child(&name);
+        let keyword = match &*name {
+            "type" => Keyword::Type(compile_types(argument, &here)?),
+            "required" => Keyword::Required(string_list(argument, &here)?),
+            "properties" => Keyword::Properties(schema_map(argument, &here)?),
+            "patternProperties" => {
+                let mut compiled = Vec::new();
+                for (pattern, node) in schema_map(argument, &here)? {
+                    let regex = compile_pattern(&pattern, &here)?;
+                    compiled.push((pattern, regex, node));
+                }
+                Keyword::PatternProperties(compiled)
+            }
+            "additionalProperties" => Keyword::AdditionalProperties(compile_node(argument, &here)?),
+            "unevaluatedProperties" => {
+                Keyword::UnevaluatedProperties(compile_node(argument, &here)?)
+            }
+            "minProperties" => Keyword::MinProperties(count(argument, &here)?),
+            "pattern" => {
+                let Value::Str(pattern) = argument else {
+                    return Err(here.error("must be a string"));
+                };
+                let regex = compile_pattern(&pattern, &here)?;
+                Keyword::Pattern(pattern, regex)
+            }
+            other if ANNOTATIONS.contains(&other) => continue,
+            other => return Err(at.error(format_args!("unsupported keyword {other:?}"))),
+        };
+        keywords.push(keyword);
+    }
+    Ok(Node::Object(Box::new(SchemaObject { keywords })))
+}
+
+fn compile_pattern(pattern: &str, at: &Location) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|error| at.error(format_args!("pattern {pattern:?}: {error}")))
+}
+
+fn compile_types(argument: Value, at: &Location) -> Result<Vec<JsonType>, String> {
     let names = match argument {
-        Value::Str(name) => vec![name.clone()],
+        Value::Str(name) => vec![name],
         _ => string_list(argument, at)?,
     };
     names
         .iter()
-        .map(|name| JsonType::from_name(name).ok_or_else(|| format!("{at}: unknown type {name:?}")))
+        .map(|name| {
+            JsonType::from_name(name).ok_or_else(|| at.error(format_args!("unknown type {name:?}")))
+        })
         .collect()
 }
 
-fn string_list(argument: &Value, at: &str) -> Result<Vec<String>, String> {
+fn string_list<'a>(argument: Value<'a>, at: &Location) -> Result<Vec<Cow<'a, str>>, String> {
     let Value::Array(items) = argument else {
-        return Err(format!("{at}: must be an array of strings"));
+        return Err(at.error("must be an array of strings"));
     };
     items
-        .iter()
-        .map(|item| {
-            item.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| format!("{at}: must be an array of strings"))
+        .into_iter()
+        .map(|item| match item {
+            Value::Str(text) => Ok(text),
+            _ => Err(at.error("must be an array of strings")),
         })
         .collect()
 }
 
-fn schema_map(argument: &Value, at: &str) -> Result<Vec<(String, (), Node)>, String> {
+fn schema_map<'a>(
+    argument: Value<'a>,
+    at: &Location,
+) -> Result<Vec<(Cow<'a, str>, Node<'a>)>, String> {
     let Value::Object(members) = argument else {
-        return Err(format!("{at}: must be an object of schemas"));
+        return Err(at.error("must be an object of schemas"));
     };
     members
-        .iter()
+        .into_iter()
         .map(|(name, schema)| {
-            Ok((
-                name.clone(),
-                (),
-                compile_node(schema, &format!("{at}/{name}"))?,
-            ))
+            let node = compile_node(schema, &at.child(&name))?;
+            Ok((name, node))
         })
         .collect()
 }
 
-fn count(argument: &Value, at: &str) -> Result<u64, String> {
+fn count(argument: Value, at: &Location) -> Result<u64, String> {
     match argument {
         Value::Int(digits) => digits
             .parse()
-            .map_err(|_| format!("{at}: must be a non-negative integer")),
-        _ => Err(format!("{at}: must be a non-negative integer")),
+            .map_err(|_| at.error("must be a non-negative integer")),
+        _ => Err(at.error("must be a non-negative integer")),
     }
 }
 
@@ -257,9 +282,9 @@ pub struct SchemaError {
 /// An error before its message is rendered (most are never shown).
 struct Failure<'s, 'v> {
     path: Vec<&'v str>,
-    instance: &'v Value,
+    instance: &'v Value<'v>,
     /// The schema object whose keyword failed; `None` for a `false` schema.
-    schema: Option<&'s SchemaObject>,
+    schema: Option<&'s SchemaObject<'s>>,
     kind: Kind<'s, 'v>,
 }
 
@@ -418,7 +443,12 @@ impl<'s, 'v> Walker<'s, 'v> {
         }
     }
 
-    fn fail(&mut self, instance: &'v Value, schema: Option<&'s SchemaObject>, kind: Kind<'s, 'v>) {
+    fn fail(
+        &mut self,
+        instance: &'v Value<'v>,
+        schema: Option<&'s SchemaObject<'s>>,
+        kind: Kind<'s, 'v>,
+    ) {
         self.failures.push(Failure {
             path: self.path.clone(),
             instance,
@@ -428,7 +458,12 @@ impl<'s, 'v> Walker<'s, 'v> {
     }
 
     /// `validator.descend(instance, schema, path=name)`.
-    fn descend(&mut self, instance: &'v Value, node: &'s Node, name: &'v str) -> Result<(), Abort> {
+    fn descend(
+        &mut self,
+        instance: &'v Value<'v>,
+        node: &'s Node<'s>,
+        name: &'v str,
+    ) -> Result<(), Abort> {
         self.path.push(name);
         let result = self.evaluate(instance, node);
         self.path.pop();
@@ -439,8 +474,8 @@ impl<'s, 'v> Walker<'s, 'v> {
     /// `is_valid(descend(...))` and the unevaluated names list).
     fn error_count(
         &self,
-        instance: &'v Value,
-        node: &'s Node,
+        instance: &'v Value<'v>,
+        node: &'s Node<'s>,
         name: &'v str,
     ) -> Result<usize, Abort> {
         let mut scratch = Walker {
@@ -451,7 +486,7 @@ impl<'s, 'v> Walker<'s, 'v> {
         Ok(scratch.failures.len())
     }
 
-    fn evaluate(&mut self, instance: &'v Value, node: &'s Node) -> Result<(), Abort> {
+    fn evaluate(&mut self, instance: &'v Value<'v>, node: &'s Node<'s>) -> Result<(), Abort> {
         let schema = match node {
             Node::Bool(true) => return Ok(()),
             Node::Bool(false) => {
@@ -468,8 +503,8 @@ impl<'s, 'v> Walker<'s, 'v> {
 
     fn keyword(
         &mut self,
-        instance: &'v Value,
-        schema: &'s SchemaObject,
+        instance: &'v Value<'v>,
+        schema: &'s SchemaObject<'s>,
         keyword: &'s Keyword,
     ) -> Result<(), Abort> {
         let members = instance.as_object();
@@ -533,7 +568,7 @@ impl<'s, 'v> Walker<'s, 'v> {
                 let mut extras = Vec::new();
                 for (key, value) in members {
                     if !self.covered(schema, key)? {
-                        extras.push((key.as_str(), value));
+                        extras.push((&**key, value));
                     }
                 }
                 match node {
@@ -551,10 +586,8 @@ impl<'s, 'v> Walker<'s, 'v> {
                         });
                         let kind = match patterns {
                             Some(patterns) => {
-                                let mut sources: Vec<&str> = patterns
-                                    .iter()
-                                    .map(|(source, ..)| source.as_str())
-                                    .collect();
+                                let mut sources: Vec<&str> =
+                                    patterns.iter().map(|(source, ..)| &**source).collect();
                                 sources.sort_unstable();
                                 Kind::AdditionalUnmatched(names, sources)
                             }
@@ -575,7 +608,7 @@ impl<'s, 'v> Walker<'s, 'v> {
                         continue;
                     }
                     let errors = self.error_count(value, node, key)?;
-                    unevaluated.extend(std::iter::repeat_n(key.as_str(), errors));
+                    unevaluated.extend(std::iter::repeat_n(&**key, errors));
                 }
                 if !unevaluated.is_empty() {
                     let kind = if matches!(node, Node::Bool(false)) {
@@ -593,7 +626,7 @@ impl<'s, 'v> Walker<'s, 'v> {
 
     /// Whether `properties` names `key` or a `patternProperties` pattern matches it
     /// (python-jsonschema's `find_additional_properties`).
-    fn covered(&self, schema: &'s SchemaObject, key: &str) -> Result<bool, Abort> {
+    fn covered(&self, schema: &'s SchemaObject<'s>, key: &str) -> Result<bool, Abort> {
         for keyword in &schema.keywords {
             match keyword {
                 Keyword::Properties(properties)
@@ -620,9 +653,9 @@ impl<'s, 'v> Walker<'s, 'v> {
     /// `unevaluatedProperties` itself. Evaluated even when the value failed there.
     fn evaluated(
         &self,
-        schema: &'s SchemaObject,
+        schema: &'s SchemaObject<'s>,
         key: &'v str,
-        value: &'v Value,
+        value: &'v Value<'v>,
     ) -> Result<bool, Abort> {
         if self.covered(schema, key)? {
             return Ok(true);
@@ -659,21 +692,25 @@ fn best<'a, 's, 'v>(failures: &'a [Failure<'s, 'v>]) -> Option<&'a Failure<'s, '
     best
 }
 
-impl Schema {
+impl<'a> Schema<'a> {
     /// Loads a schema from its JSON text; fails on keywords this evaluator does not support.
-    pub fn parse(text: &str) -> Result<Schema, String> {
+    pub fn parse(text: &'a str) -> Result<Schema<'a>, String> {
         let document = json::parse(text)?;
+        let root = Location {
+            parent: None,
+            name: "#",
+        };
         Ok(Schema {
-            root: compile_node(&document, "#")?,
+            root: compile_node(document, &root)?,
         })
     }
 
     /// cvproxy's schema (spec 2.3).
-    pub fn cvproxy() -> Result<Schema, String> {
+    pub fn cvproxy() -> Result<Schema<'static>, String> {
         Schema::parse(CVPROXY_SCHEMA)
     }
 
-    fn walk<'s, 'v>(&'s self, instance: &'v Value) -> Result<Vec<Failure<'s, 'v>>, Abort> {
+    fn walk<'s, 'v>(&'s self, instance: &'v Value<'v>) -> Result<Vec<Failure<'s, 'v>>, Abort> {
         let mut walker = Walker::new();
         walker.evaluate(instance, &self.root)?;
         Ok(walker.failures)
