@@ -216,14 +216,10 @@ impl Parser<'_> {
     }
 
     fn starts_with(&self, lit: &str) -> bool {
-        let mut j = self.i;
-        for c in lit.chars() {
-            if self.s.get(j) != Some(&c) {
-                return false;
-            }
-            j += 1;
-        }
-        true
+        let n = lit.chars().count();
+        self.s
+            .get(self.i..self.i + n)
+            .is_some_and(|window| window.iter().copied().eq(lit.chars()))
     }
 
     fn value(&mut self, depth: usize) -> Result<Json, JsonError> {

@@ -31,7 +31,9 @@ pub struct AssignmentRecord {
 
 impl AssignmentRecord {
     /// pyavd's `CVTagAssignment.from_api` identity: element type mapped,
-    /// interface id cut at the last `@`.
+    /// interface id cut at the last `@`. Postern also reads a present-empty
+    /// interface id as none: a device assignment has no interface, and
+    /// telling `""` from absent would remove the very assignment it re-adds.
     pub fn identity(&self) -> AssignmentRecord {
         AssignmentRecord {
             element_type: mapped_element_type(self.element_type),
@@ -41,7 +43,9 @@ impl AssignmentRecord {
             interface_id: self
                 .interface_id
                 .as_deref()
-                .map(|i| i.rsplit_once('@').map_or(i, |(head, _)| head).to_owned()),
+                .map(|i| i.rsplit_once('@').map_or(i, |(head, _)| head))
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned),
         }
     }
 }
