@@ -19,6 +19,7 @@
 //! step budget proportional to the text, so no input makes it run away.
 
 use crate::unicode;
+use std::rc::Rc;
 
 /// A compiled pattern.
 #[derive(Debug)]
@@ -48,7 +49,8 @@ const MAX_COUNT: u32 = 100_000;
 enum Matcher {
     Literal(char),
     AnyButNewline,
-    Class(Box<Class>),
+    /// Shared: a class is copied into every instruction that tests it.
+    Class(Rc<Class>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -439,7 +441,7 @@ impl PatternParser<'_> {
     fn escape(&mut self) -> Result<Node, String> {
         let c = self.chars.next().ok_or("bad escape (end of pattern)")?;
         let set = |set| {
-            Node::Char(Matcher::Class(Box::new(Class {
+            Node::Char(Matcher::Class(Rc::new(Class {
                 negated: false,
                 ranges: Vec::new(),
                 sets: vec![set],
@@ -520,7 +522,7 @@ impl PatternParser<'_> {
                 ranges.push((low, low));
             }
         }
-        Ok(Matcher::Class(Box::new(Class {
+        Ok(Matcher::Class(Rc::new(Class {
             negated,
             ranges,
             sets,
@@ -531,35 +533,33 @@ impl PatternParser<'_> {
 // ---------------------------------------------------------------------------------------------
 // Compiling
 
-/// The node as a fixed sequence of character tests, if it is one.
-fn fixed_sequence(node: &Node) -> Option<Vec<Matcher>> {
-    let sequence = match node {
-        Node::Char(matcher) => vec![matcher.clone()],
-        Node::Concat(items) => {
-            let mut sequence = Vec::new();
-            for item in items {
-                sequence.extend(fixed_sequence(item)?);
-                if sequence.len() > MAX_FIXED_SEQUENCE {
-                    return None;
-                }
-            }
-            sequence
-        }
+/// How many characters the node always matches, if it is a fixed sequence of character
+/// tests (`.{4}`, `(ab)`) of at most [`MAX_FIXED_SEQUENCE`].
+fn fixed_length(node: &Node) -> Option<usize> {
+    let length = match node {
+        Node::Char(_) => 1,
+        Node::Concat(items) => items
+            .iter()
+            .try_fold(0usize, |sum, item| sum.checked_add(fixed_length(item)?))?,
         Node::Repeat {
             node,
             min,
             max: Some(max),
             ..
-        } if min == max => {
-            let inner = fixed_sequence(node)?;
-            if inner.len().saturating_mul(*min as usize) > MAX_FIXED_SEQUENCE {
-                return None;
-            }
-            (0..*min).flat_map(|_| inner.iter().cloned()).collect()
-        }
+        } if min == max => fixed_length(node)?.checked_mul(*min as usize)?,
         _ => return None,
     };
-    (sequence.len() <= MAX_FIXED_SEQUENCE).then_some(sequence)
+    (length <= MAX_FIXED_SEQUENCE).then_some(length)
+}
+
+/// Appends the tests of a node that [`fixed_length`] accepted.
+fn push_fixed(node: &Node, sequence: &mut Vec<Matcher>) {
+    match node {
+        Node::Char(matcher) => sequence.push(matcher.clone()),
+        Node::Concat(items) => items.iter().for_each(|item| push_fixed(item, sequence)),
+        Node::Repeat { node, min, .. } => (0..*min).for_each(|_| push_fixed(node, sequence)),
+        _ => {}
+    }
 }
 
 fn can_match_empty(node: &Node) -> bool {
@@ -662,7 +662,9 @@ impl Compiler {
         max: Option<u32>,
         greedy: bool,
     ) -> Result<(), String> {
-        if let Some(sequence) = fixed_sequence(node).filter(|sequence| !sequence.is_empty()) {
+        if let Some(length) = fixed_length(node).filter(|&length| length > 0) {
+            let mut sequence = Vec::with_capacity(length);
+            push_fixed(node, &mut sequence);
             let uniform = sequence.iter().all(|matcher| *matcher == sequence[0]);
             self.push(Inst::Repeat {
                 uniform,
@@ -784,7 +786,7 @@ impl Regex {
             return Err("unbalanced parenthesis".into());
         }
         let mut compiler = Compiler {
-            program: Vec::new(),
+            program: Vec::with_capacity(pattern.len() + 1),
         };
         compiler.compile(&node)?;
         compiler.push(Inst::Match)?;

@@ -21,6 +21,7 @@ use crate::json::{self, Value};
 use crate::pyrepr;
 use crate::regex::Regex;
 use std::borrow::Cow;
+use std::rc::Rc;
 
 /// The request schema of cvproxy 1.6.4 (spec 2.3), byte for byte.
 pub const CVPROXY_SCHEMA: &str = include_str!("schema.json");
@@ -104,11 +105,11 @@ enum Keyword<'a> {
     Type(Vec<JsonType>),
     Required(Vec<Cow<'a, str>>),
     Properties(Vec<(Cow<'a, str>, Node<'a>)>),
-    PatternProperties(Vec<(Cow<'a, str>, Regex, Node<'a>)>),
+    PatternProperties(Vec<(Cow<'a, str>, Rc<Regex>, Node<'a>)>),
     AdditionalProperties(Node<'a>),
     UnevaluatedProperties(Node<'a>),
     MinProperties(u64),
-    Pattern(Cow<'a, str>, Regex),
+    Pattern(Cow<'a, str>, Rc<Regex>),
 }
 
 #[cfg(test)]
@@ -169,8 +170,15 @@ impl Location<'_> {
     }
 }
 
+/// Patterns compiled so far: cvproxy's schema uses `\S+` three times, compiled once.
+type PatternCache = Vec<(String, Rc<Regex>)>;
+
 /// Compiles a schema, taking the strings out of the parsed document (no copies).
-fn compile_node<'a>(value: Value<'a>, at: &Location) -> Result<Node<'a>, String> {
+fn compile_node<'a>(
+    value: Value<'a>,
+    at: &Location,
+    cache: &mut PatternCache,
+) -> Result<Node<'a>, String> {
     let members = match value {
         Value::Bool(accept) => return Ok(Node::Bool(accept)),
         Value::Object(members) => members,
@@ -182,25 +190,27 @@ fn compile_node<'a>(value: Value<'a>, at: &Location) -> Result<Node<'a>, String>
         let keyword = match &*name {
             "type" => Keyword::Type(compile_types(argument, &here)?),
             "required" => Keyword::Required(string_list(argument, &here)?),
-            "properties" => Keyword::Properties(schema_map(argument, &here)?),
+            "properties" => Keyword::Properties(schema_map(argument, &here, cache)?),
             "patternProperties" => {
                 let mut compiled = Vec::new();
-                for (pattern, node) in schema_map(argument, &here)? {
-                    let regex = compile_pattern(&pattern, &here)?;
+                for (pattern, node) in schema_map(argument, &here, cache)? {
+                    let regex = compile_pattern(&pattern, &here, cache)?;
                     compiled.push((pattern, regex, node));
                 }
                 Keyword::PatternProperties(compiled)
             }
-            "additionalProperties" => Keyword::AdditionalProperties(compile_node(argument, &here)?),
+            "additionalProperties" => {
+                Keyword::AdditionalProperties(compile_node(argument, &here, cache)?)
+            }
             "unevaluatedProperties" => {
-                Keyword::UnevaluatedProperties(compile_node(argument, &here)?)
+                Keyword::UnevaluatedProperties(compile_node(argument, &here, cache)?)
             }
             "minProperties" => Keyword::MinProperties(count(argument, &here)?),
             "pattern" => {
                 let Value::Str(pattern) = argument else {
                     return Err(here.error("must be a string"));
                 };
-                let regex = compile_pattern(&pattern, &here)?;
+                let regex = compile_pattern(&pattern, &here, cache)?;
                 Keyword::Pattern(pattern, regex)
             }
             other if ANNOTATIONS.contains(&other) => continue,
@@ -211,8 +221,19 @@ fn compile_node<'a>(value: Value<'a>, at: &Location) -> Result<Node<'a>, String>
     Ok(Node::Object(Box::new(SchemaObject { keywords })))
 }
 
-fn compile_pattern(pattern: &str, at: &Location) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|error| at.error(format_args!("pattern {pattern:?}: {error}")))
+fn compile_pattern(
+    pattern: &str,
+    at: &Location,
+    cache: &mut PatternCache,
+) -> Result<Rc<Regex>, String> {
+    if let Some((_, regex)) = cache.iter().find(|(source, _)| source == pattern) {
+        return Ok(Rc::clone(regex));
+    }
+    let regex = Regex::new(pattern)
+        .map_err(|error| at.error(format_args!("pattern {pattern:?}: {error}")))?;
+    let regex = Rc::new(regex);
+    cache.push((pattern.to_string(), Rc::clone(&regex)));
+    Ok(regex)
 }
 
 fn compile_types(argument: Value, at: &Location) -> Result<Vec<JsonType>, String> {
@@ -244,6 +265,7 @@ fn string_list<'a>(argument: Value<'a>, at: &Location) -> Result<Vec<Cow<'a, str
 fn schema_map<'a>(
     argument: Value<'a>,
     at: &Location,
+    cache: &mut PatternCache,
 ) -> Result<Vec<(Cow<'a, str>, Node<'a>)>, String> {
     let Value::Object(members) = argument else {
         return Err(at.error("must be an object of schemas"));
@@ -251,7 +273,7 @@ fn schema_map<'a>(
     members
         .into_iter()
         .map(|(name, schema)| {
-            let node = compile_node(schema, &at.child(&name))?;
+            let node = compile_node(schema, &at.child(&name), cache)?;
             Ok((name, node))
         })
         .collect()
@@ -701,7 +723,7 @@ impl<'a> Schema<'a> {
             name: "#",
         };
         Ok(Schema {
-            root: compile_node(document, &root)?,
+            root: compile_node(document, &root, &mut Vec::new())?,
         })
     }
 

@@ -326,7 +326,7 @@ fn integers_longer_than_python_allows() {
     let body = format!(r#"{{"cv_token": -{}}}"#, "7".repeat(4300));
     assert_eq!(
         plan(body.as_bytes()),
-        Err(format!("ValidationError: 'devices' is a required property"))
+        Err("ValidationError: 'devices' is a required property".to_string())
     );
     let body = format!(
         r#"{{"devices": {{"a": {{"configlet": "QQ=="}}}}, "cv_server": "cv", "cv_token": -{}}}"#,
@@ -442,7 +442,7 @@ fn configlet_utf8_errors() {
 fn big_configlet(size: usize) -> (String, String) {
     let line = "interface Ethernet1\n   description é uplink\n";
     let mut text = line.repeat(size / line.len() + 1);
-    while text.len() % 3 != 0 || text.len() < size {
+    while !text.len().is_multiple_of(3) || text.len() < size {
         text.push('!');
     }
     (text.clone(), encode_base64(text.as_bytes()))
@@ -625,4 +625,3 @@ fn timing_parts() {
         });
     }
 }
-
