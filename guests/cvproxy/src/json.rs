@@ -278,45 +278,38 @@ impl<'a> Parser<'a> {
             // Hand the finished value to its container; close containers as they end.
             loop {
                 let after = self.skip_whitespace(end);
-                match stack.last_mut() {
+                let closing = match stack.last_mut() {
                     None => return Ok((value, end)),
                     Some(Frame::Array(items)) => {
                         items.push(value);
-                        match self.bytes.get(after) {
-                            Some(b']') => {
-                                let Some(Frame::Array(items)) = stack.pop() else {
-                                    unreachable!("the top frame is an array")
-                                };
-                                value = Value::Array(items);
-                                end = after + 1;
-                            }
-                            Some(b',') => {
-                                at = self.skip_whitespace(after + 1);
-                                continue 'value;
-                            }
-                            _ => return Err(decode_error(EXPECTING_COMMA, after)),
-                        }
+                        b']'
                     }
                     Some(Frame::Object(members, key)) => {
                         members.insert(std::mem::take(key), value);
-                        match self.bytes.get(after) {
-                            Some(b'}') => {
-                                let Some(Frame::Object(members, _)) = stack.pop() else {
-                                    unreachable!("the top frame is an object")
-                                };
-                                value = Value::Object(members.members);
-                                end = after + 1;
-                            }
-                            Some(b',') => {
-                                let inner = self.skip_whitespace(after + 1);
-                                let (next_key, next) = self.member_key(inner)?;
-                                *key = next_key;
-                                at = next;
-                                continue 'value;
-                            }
-                            _ => return Err(decode_error(EXPECTING_COMMA, after)),
-                        }
+                        b'}'
                     }
+                };
+                match self.bytes.get(after) {
+                    Some(&byte) if byte == closing => {
+                        value = match stack.pop() {
+                            Some(Frame::Array(items)) => Value::Array(items),
+                            Some(Frame::Object(members, _)) => Value::Object(members.members),
+                            None => Value::Null,
+                        };
+                        end = after + 1;
+                    }
+                    Some(b',') => {
+                        let inner = self.skip_whitespace(after + 1);
+                        if let Some(Frame::Object(_, key)) = stack.last_mut() {
+                            let (next_key, next) = self.member_key(inner)?;
+                            *key = next_key;
+                            at = next;
+                        } else {
+                            at = inner;
+                        }
+                        continue 'value;
+                    }
+                    _ => return Err(decode_error(EXPECTING_COMMA, after)),
                 }
             }
         }
