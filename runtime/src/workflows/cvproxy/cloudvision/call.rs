@@ -192,7 +192,9 @@ impl Client {
             if attempt_no > MAX_RETRIES {
                 return Err(attempts_exhausted(spec.method, attempt_no, retried, ids));
             }
-            let delay = self.retry_base_delay * 2u32.pow(attempt_no - 1);
+            let delay = self
+                .retry_base_delay
+                .saturating_mul(2u32.pow(attempt_no - 1));
             tracing::warn!(
                 "cvproxy: GRPCRequestHandler: Attempt {attempt_no}/{} to execute call '{}' failed; retrying in {delay:?}",
                 MAX_RETRIES + 1,

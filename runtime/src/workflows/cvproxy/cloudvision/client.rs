@@ -12,7 +12,7 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::connect::connect_tls;
+use super::connect::{HostOverrides, connect_tls};
 use super::pure::server::CvServer;
 use super::pure::version::CvVersion;
 
@@ -79,6 +79,7 @@ pub(crate) fn lazy_channel(
     server: &CvServer,
     tls: Arc<ClientConfig>,
     connect_timeout: Duration,
+    overrides: &HostOverrides,
 ) -> Result<Channel, String> {
     let authority = server.authority();
     let origin: Uri = format!("https://{authority}/")
@@ -90,11 +91,13 @@ pub(crate) fn lazy_channel(
         .user_agent(format!("postern/{}", env!("CARGO_PKG_VERSION")))
         .map_err(|e| format!("user agent: {e}"))?;
     let server = server.clone();
+    let overrides = overrides.clone();
     let connector = tower::service_fn(move |_: Uri| {
         let server = server.clone();
         let tls = tls.clone();
+        let overrides = overrides.clone();
         async move {
-            connect_tls(&server, tls, connect_timeout)
+            connect_tls(&server, tls, connect_timeout, &overrides)
                 .await
                 .map(TokioIo::new)
         }

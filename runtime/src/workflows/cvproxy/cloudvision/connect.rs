@@ -3,6 +3,7 @@
 //! `TLS handshake failed: <detail>`, `connection reset`, or the I/O text).
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,17 +23,42 @@ pub(crate) struct ConnectFailure {
     pub reason: String,
 }
 
+/// Host names answered without DNS (like curl's `--resolve`; for tests).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HostOverrides(Arc<Vec<(String, IpAddr)>>);
+
+impl HostOverrides {
+    pub(crate) fn with(&self, host: &str, ip: IpAddr) -> Self {
+        let mut entries: Vec<(String, IpAddr)> = self
+            .0
+            .iter()
+            .filter(|(h, _)| !h.eq_ignore_ascii_case(host))
+            .cloned()
+            .collect();
+        entries.push((host.to_owned(), ip));
+        Self(Arc::new(entries))
+    }
+
+    fn lookup(&self, host: &str) -> Option<IpAddr> {
+        self.0
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+            .map(|(_, ip)| *ip)
+    }
+}
+
 /// Connect and complete the TLS handshake within `timeout`.
 pub(crate) async fn connect_tls(
     server: &CvServer,
     config: Arc<ClientConfig>,
     timeout: Duration,
+    overrides: &HostOverrides,
 ) -> Result<TlsStream<TcpStream>, ConnectFailure> {
     let fail = |reason: String| ConnectFailure {
         authority: server.authority(),
         reason,
     };
-    match tokio::time::timeout(timeout, connect(server, config)).await {
+    match tokio::time::timeout(timeout, connect(server, config, overrides)).await {
         Ok(result) => result.map_err(fail),
         Err(_) => Err(fail("timed out".to_owned())),
     }
@@ -41,13 +67,17 @@ pub(crate) async fn connect_tls(
 async fn connect(
     server: &CvServer,
     config: Arc<ClientConfig>,
+    overrides: &HostOverrides,
 ) -> Result<TlsStream<TcpStream>, String> {
     let server_name = ServerName::try_from(server.host.clone())
         .map_err(|_| "TLS handshake failed: invalid server name".to_owned())?;
-    let addrs: Vec<_> = tokio::net::lookup_host((server.host.as_str(), server.port))
-        .await
-        .map_err(|_| "name resolution failed".to_owned())?
-        .collect();
+    let addrs: Vec<SocketAddr> = match overrides.lookup(&server.host) {
+        Some(ip) => vec![SocketAddr::new(ip, server.port)],
+        None => tokio::net::lookup_host((server.host.as_str(), server.port))
+            .await
+            .map_err(|_| "name resolution failed".to_owned())?
+            .collect(),
+    };
     if addrs.is_empty() {
         return Err("name resolution failed".to_owned());
     }

@@ -61,6 +61,7 @@ impl Default for ClientSettings {
 pub(crate) struct Shared {
     settings: ClientSettings,
     tls: TlsConfigs,
+    host_overrides: connect::HostOverrides,
 }
 
 /// The CloudVision client, built once at start-up; cheap to clone.
@@ -83,8 +84,26 @@ impl CloudVision {
     pub fn new(settings: ClientSettings) -> anyhow::Result<Self> {
         let tls = TlsConfigs::new(settings.ca_file.as_deref(), settings.insecure)?;
         Ok(Self {
-            shared: Arc::new(Shared { settings, tls }),
+            shared: Arc::new(Shared {
+                settings,
+                tls,
+                host_overrides: connect::HostOverrides::default(),
+            }),
         })
+    }
+
+    /// Connect to `ip` whenever `cv_server`'s host is `host`, without DNS
+    /// (like curl's `--resolve`). For tests of host-name behaviour, e.g. the
+    /// CVaaS hints of spec 4.3 against a local fake.
+    #[must_use]
+    pub fn with_host_override(self, host: &str, ip: std::net::IpAddr) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                settings: self.shared.settings.clone(),
+                tls: self.shared.tls.clone(),
+                host_overrides: self.shared.host_overrides.with(host, ip),
+            }),
+        }
     }
 
     /// Run one deployment to the end. Never panics: every failure becomes

@@ -10,7 +10,7 @@ use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, USER
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 
-use super::connect::{connect_tls, io_reason};
+use super::connect::{HostOverrides, connect_tls, io_reason};
 use super::errors::{CV_CLIENT_EXCEPTION, CvError};
 use super::pure::pyrepr::PyVal;
 use super::pure::server::CvServer;
@@ -43,6 +43,7 @@ pub(crate) async fn fetch_version(
     token: &str,
     tls: Arc<ClientConfig>,
     timeout: Duration,
+    overrides: &HostOverrides,
 ) -> Result<CvVersion, CvError> {
     let Ok(authorization) = HeaderValue::from_str(&format!("Bearer {token}")) else {
         return Err(unable("Invalid cv_token: not a valid HTTP header value"));
@@ -50,7 +51,7 @@ pub(crate) async fn fetch_version(
     let authority = server.authority();
     let transport = |reason: String| unable(&format!("Failed to connect to {authority}: {reason}"));
     let exchange = async {
-        let stream = connect_tls(server, tls, timeout)
+        let stream = connect_tls(server, tls, timeout, overrides)
             .await
             .map_err(|failure| unable(&failure.to_string()))?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
-/// Nesting deeper than this fails like Python's recursion limit would.
-const MAX_DEPTH: usize = 900;
+/// Nesting deeper than this fails like Python's recursion limit would
+/// (lower than Python's 1000, to stay well inside a task's stack).
+const MAX_DEPTH: usize = 256;
 
 /// Marks an object key that Python would hold as an `int` (set through a
 /// numeric studio path element, see `studio_tree`). `get` by name never

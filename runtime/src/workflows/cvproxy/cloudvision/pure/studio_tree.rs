@@ -69,6 +69,10 @@ pub fn set_value_from_path(path: &[String], data: &mut Json, value: Json) -> Res
             )),
         };
     }
+    if path.len() > MAX_PATH_LEN {
+        // Python's recursion limit stops pyavd's recursive walk there too.
+        return Err("maximum recursion depth exceeded".to_owned());
+    }
     let elems: Vec<Elem> = path.iter().map(|s| Elem::parse(s)).collect();
     set_elems(&elems, data, value)
 }
@@ -139,6 +143,9 @@ fn set_elems(path: &[Elem], data: &mut Json, value: Json) -> Result<(), String> 
         )),
     }
 }
+
+/// Longer paths are refused (the walk recurses once per element).
+const MAX_PATH_LEN: usize = 256;
 
 /// A list position beyond this is refused instead of padding a huge list.
 const MAX_LIST_INDEX: usize = 1_000_000;

@@ -62,6 +62,7 @@ pub(crate) async fn run(shared: &Shared, plan: &DeployPlan, workspace_id: &str) 
         &plan.cv_token,
         shared.tls.rest.clone(),
         shared.settings.preflight_timeout,
+        &shared.host_overrides,
     )
     .await
     {
@@ -84,6 +85,7 @@ pub(crate) async fn run(shared: &Shared, plan: &DeployPlan, workspace_id: &str) 
         &server,
         shared.tls.grpc.clone(),
         shared.settings.connect_timeout,
+        &shared.host_overrides,
     ) {
         Ok(channel) => channel,
         Err(text) => {
@@ -162,6 +164,7 @@ async fn delete_workspace(
         &plan.cv_token,
         shared.tls.rest.clone(),
         shared.settings.preflight_timeout,
+        &shared.host_overrides,
     )
     .await?;
     let client = Client::new(
