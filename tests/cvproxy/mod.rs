@@ -1,4 +1,5 @@
 mod deploy_happy;
+mod deploy_tags;
 pub mod fake;
 mod fake_selftest;
 mod front_door;
