@@ -98,7 +98,7 @@ async fn an_announced_body_over_the_limit_is_413_without_reading_it() {
         b"POST / HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 1025\r\n\r\n",
     )
     .await;
-    assert_text(&response, 413, "413 Payload Too Large");
+    assert_text(&response, 413, "413 Content Too Large");
     // At the limit the body is read and judged.
     let body = format!("{{\"x\": \"{}\"}}", "a".repeat(1024 - 9));
     assert_eq!(body.len(), 1024);

@@ -47,14 +47,12 @@ pub fn text(status: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
 
 /// The one-line `<code> <reason>` text reply of simple HTTP servers.
 pub fn status_text(status: StatusCode) -> HttpResponse {
-    let mut response = text(
-        status,
-        format!(
-            "{} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        ),
-    );
+    // RFC 9110 renamed 413; the `http` crate still has the old phrase.
+    let reason = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Content Too Large",
+        _ => status.canonical_reason().unwrap_or(""),
+    };
+    let mut response = text(status, format!("{} {reason}", status.as_u16()));
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain"),
