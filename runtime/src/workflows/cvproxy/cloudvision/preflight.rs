@@ -57,11 +57,12 @@ pub(crate) async fn fetch_version(
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| transport(hyper_reason(&e)))?;
-        let driver = tokio::spawn(async move {
+        // Dropped with this future, also on a timeout or an early error.
+        let _driver = AbortOnDrop(tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "cvproxy: pre-flight connection");
             }
-        });
+        }));
         let mut request = hyper::Request::get(PATH)
             .body(Full::new(Bytes::from_static(b"{}")))
             .map_err(|e| transport(e.to_string()))?;
@@ -100,7 +101,6 @@ pub(crate) async fn fetch_version(
                 }
             })?
             .to_bytes();
-        driver.abort();
         Ok::<_, CvError>((status.as_u16(), reason, body))
     };
     let (status, reason, body) = match tokio::time::timeout(timeout, exchange).await {
@@ -126,6 +126,15 @@ pub(crate) async fn fetch_version(
         AnswerError::InvalidVersion(message) => CvError::escaping("ValueError", message),
         AnswerError::TypeError(message) => CvError::escaping("TypeError", message),
     })
+}
+
+/// Aborts the connection task when the pre-flight is done or abandoned.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The URL as requests prints it: the host lower-cased.
