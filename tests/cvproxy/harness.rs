@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use tokio::task::JoinHandle;
 
 use postern::workflows::cvproxy::proto::arista::workspace::v1 as ws;
 use postern::workflows::cvproxy::reply::push_json_string;
@@ -59,6 +60,21 @@ impl Harness {
     /// POST the body and read the reply (bounded: a hang fails the test).
     pub async fn post(&self, request: &DeployRequest) -> RawResponse {
         self.post_raw(&request.body()).await
+    }
+
+    /// POST in the background, for tests that change the fake while the
+    /// deployment runs; `finish` collects the reply.
+    pub fn spawn_post(&self, request: &DeployRequest) -> JoinHandle<RawResponse> {
+        let addr = self.addr;
+        let body = request.body();
+        tokio::spawn(async move { post_json(addr, &body).await })
+    }
+
+    pub async fn finish(&self, posted: JoinHandle<RawResponse>) -> RawResponse {
+        tokio::time::timeout(Duration::from_secs(30), posted)
+            .await
+            .expect("Postern answers the deployment in time")
+            .expect("the request task")
     }
 
     pub async fn post_raw(&self, body: &[u8]) -> RawResponse {
