@@ -718,3 +718,62 @@ async fn duplicate_check_ignores_devices_without_serial() {
     let name = h.fake.workspaces()[0].display_name.clone().unwrap();
     assert_reply(&response, &ok_with_change_control(&name));
 }
+
+/// The second pre-flight of `cv_delete_workspace` fails: the escaping form
+/// of its error is the whole reply and the workspace stays submitted. The
+/// fake holds every workspace event so the pre-flight answer can be
+/// changed while Postern waits for the submit.
+#[tokio::test]
+async fn a_failed_second_preflight_keeps_the_workspace() {
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake.hold_outcomes();
+    let posted = h.spawn_post(
+        &h.request()
+            .device(H1, Some(S1), "hostname leaf-1a\n")
+            .delete_workspace(true),
+    );
+    for waits in 1..=3 {
+        h.wait_for_calls(m::WS_SUB, waits).await;
+        if waits == 3 {
+            h.fake.set_preflight_raw(500, "down");
+        }
+        h.fake.settle();
+    }
+    let response = h.finish(posted).await;
+    let w = h.workspace_id();
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "CVClientException: Unable to get version from CloudVision server due to the following error: ('500 Server Error: Internal Server Error for url: https://{}/cvpservice/cvpInfo/getCvpInfo.do',).",
+            h.fake.cv_server()
+        )]),
+    );
+    assert_eq!(h.fake.preflights().len(), 2);
+    assert_eq!(h.fake.call_count(m::WS_DELETE), 0);
+    assert_eq!(
+        h.fake.workspace(&w).unwrap().state,
+        ws::WorkspaceState::Submitted
+    );
+}
+
+/// A reset of the wait for the build's response: the wait subscribes again
+/// and finds the response in the new stream's first message.
+#[tokio::test]
+async fn a_reset_wait_finds_the_response_when_it_subscribes_again() {
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake.hold_outcomes();
+    let posted = h.spawn_post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"));
+    h.wait_for_calls(m::WS_SUB, 1).await;
+    // The next Subscribe is S24.
+    h.fake.reset_next(m::WS_SUB, 1);
+    h.fake.settle();
+    h.wait_for_calls(m::WS_SUB, 2).await;
+    // The build's outcome is recorded while S24 backs off.
+    h.fake.settle();
+    h.fake.release_outcomes();
+    let response = h.finish(posted).await;
+    let name = h.fake.workspaces()[0].display_name.clone().unwrap();
+    assert_reply(&response, &ok_with_change_control(&name));
+    // S3, S24 (reset), S24 again, S27.
+    assert_eq!(h.fake.call_count(m::WS_SUB), 4);
+}

@@ -870,3 +870,77 @@ async fn serials_come_from_the_inventory_and_renames_follow_the_request() {
     let topology = h.fake.mainline_studio("TOPOLOGY").unwrap();
     assert_eq!(topology["devices"][1]["inputs"]["device"]["hostname"], H2);
 }
+
+/// Two deployments at once against one CloudVision: each gets its own
+/// workspace and change control.
+#[tokio::test]
+async fn concurrent_deployments_use_their_own_workspaces() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1), (S2, H2)]);
+    let h = Harness::start(fake).await;
+    let first = h.spawn_post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"));
+    let second = h.spawn_post(&h.request().device(H2, Some(S2), "hostname leaf-1b\n"));
+    let (first, second) = (h.finish(first).await, h.finish(second).await);
+    let workspaces = h.fake.workspaces();
+    assert_eq!(workspaces.len(), 2);
+    let ccs = h.fake.change_controls();
+    assert_eq!(ccs.len(), 2);
+    for response in [first, second] {
+        let text = response.text();
+        let cc = ccs
+            .iter()
+            .find(|cc| text == ok_with_change_control(cc.name.as_deref().unwrap()))
+            .unwrap_or_else(|| panic!("{text}"));
+        let workspace = h.fake.workspace(&cc.workspace_id).unwrap();
+        assert_eq!(workspace.state, ws::WorkspaceState::Submitted);
+        assert_eq!(workspace.cc_ids, vec![cc.id.clone()]);
+    }
+    assert_ne!(ccs[0].device_ids, ccs[1].device_ids);
+}
+
+/// Matching by hostname is exact (CloudVision's capitals never match) and
+/// the last inventory entry with that hostname wins.
+#[tokio::test]
+async fn hostname_matching_is_exact_and_the_last_entry_wins() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1), (S2, H1), ("SSJ33333333", "Leaf-1b")]);
+    let h = Harness::start(fake).await;
+    let response = h
+        .post(&h.request().device(H1, None, "hostname leaf-1a\n"))
+        .await;
+    let name = h.fake.workspaces()[0].display_name.clone().unwrap();
+    assert_reply(&response, &ok_with_change_control(&name));
+    let configlets = h.fake.mainline_configlets();
+    assert_eq!(
+        configlets.keys().collect::<Vec<_>>(),
+        [&format!("avd-{S2}")]
+    );
+
+    let response = h
+        .post(&h.request().device(H2, None, "hostname leaf-1b\n"))
+        .await;
+    assert_reply(
+        &response,
+        &super::harness::error_reply(&[
+            "('Missing devices on CloudVision', AvdDevice(hostname='leaf-1b', serial_number=None, system_mac_address=None))",
+        ]),
+    );
+}
+
+/// The configlet body arrives byte for byte, non-ASCII and all.
+#[tokio::test]
+async fn configlet_bodies_arrive_unchanged() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1)]);
+    let h = Harness::start(fake).await;
+    let body = "hostname leaf-1a\n! café ✓ 𝄞\ninterface Ethernet1\n   description \"uplink\" \\ tab\there\n";
+    let response = h.post(&h.request().device(H1, Some(S1), body)).await;
+    let name = h.fake.workspaces()[0].display_name.clone().unwrap();
+    assert_reply(&response, &ok_with_change_control(&name));
+    assert_eq!(
+        h.fake.mainline_configlets()[&format!("avd-{S1}")]
+            .body
+            .as_deref(),
+        Some(body)
+    );
+}

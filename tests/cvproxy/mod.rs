@@ -1,3 +1,4 @@
+mod deploy_containers;
 mod deploy_failures;
 mod deploy_happy;
 mod deploy_tags;
