@@ -547,3 +547,126 @@ async fn an_expired_token_looks_like_missing_devices() {
         ]),
     );
 }
+
+/// `cv_server` is used as given: the host name is matched against the
+/// certificate case-insensitively, requests lower-cases it in its error
+/// URL, and the "See details" link keeps it verbatim.
+#[tokio::test]
+async fn cv_server_is_used_as_given() {
+    let h = harness_with(&[(S1, H1)]).await;
+    let given = format!("LocalHost:{}", h.fake.port());
+    let mut request = h
+        .request()
+        .device(H1, Some(S1), "hostname leaf-1a\nINVALID-CLI\n");
+    request.cv_server = given.clone();
+    request.cv_token = "wrong".into();
+    let response = h.post(&request).await;
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "Unable to get version from CloudVision server due to the following error: ('401 Client Error: Unauthorized for url: https://localhost:{}/cvpservice/cvpInfo/getCvpInfo.do',).",
+            h.fake.port()
+        )]),
+    );
+    let preflight = &h.fake.preflights()[0];
+    assert_eq!(preflight.version, "HTTP/1.1");
+    assert_eq!(preflight.header("host"), Some(given.as_str()));
+    assert!(
+        preflight
+            .header("user-agent")
+            .is_some_and(|ua| ua.starts_with("postern/")),
+        "{preflight:?}"
+    );
+
+    request.cv_token = h.fake.token();
+    let response = h.post(&request).await;
+    let w = h.workspace_id();
+    let text = single_error(&response);
+    assert!(
+        text.ends_with(&format!(
+            ". See details: https://{given}/cv/provisioning/workspaces?ws={w}"
+        )),
+        "{text}"
+    );
+}
+
+/// gRPC UNKNOWN on a CVaaS host name gets pyavd's hint (spec 4.3). The
+/// CVaaS names are pointed at the fake by the client's host overrides,
+/// which only the library API offers, so this drives the deployment below
+/// the HTTP front door.
+#[tokio::test]
+async fn unknown_on_cvaas_host_names_gives_the_hints() {
+    use postern::workflows::cvproxy::cloudvision::{ClientSettings, CloudVision};
+    use postern::workflows::cvproxy::{DeployPlan, DeviceSpec};
+
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1)]);
+    let localhost = std::net::IpAddr::from([127, 0, 0, 1]);
+    let hosts = [
+        "cv-prod-uk-1.arista.io",
+        "apiserver.cv-prod-uk-1.arista.io",
+        "www.cv-prod-uk-1.arista.io",
+        "cv.example.arista.io",
+    ];
+    let mut cloudvision = CloudVision::new(ClientSettings {
+        insecure: true,
+        retry_base_delay: std::time::Duration::from_millis(1),
+        ..ClientSettings::default()
+    })
+    .unwrap();
+    for host in hosts {
+        cloudvision = cloudvision.with_host_override(host, localhost);
+    }
+    let plan = |host: &str| DeployPlan {
+        devices: vec![DeviceSpec {
+            hostname: H1.into(),
+            serial_number: Some(S1.into()),
+            configlet: "hostname leaf-1a\n".into(),
+            tags: Vec::new(),
+        }],
+        cv_server: format!("{host}:{}", fake.port()),
+        cv_token: fake.token(),
+        change_control_name: None,
+        strict_tags: false,
+        delete_workspace: false,
+    };
+    let mut run = async |host: &str| {
+        fake.clear_recording();
+        fake.fail_next(m::WS_GET, 1, Code::Unknown, "unknown service");
+        let report = cloudvision.deploy(&plan(host)).await;
+        assert_eq!(fake.methods(), [m::WS_GET], "{host}");
+        report.errors
+    };
+    assert_eq!(
+        run("cv-prod-uk-1.arista.io").await,
+        [
+            "CVaaS FQDN 'cv-prod-uk-1.arista.io' is missing the required 'www.' prefix. Please use 'www.cv-prod-uk-1.arista.io' instead."
+        ]
+    );
+    assert_eq!(
+        run("apiserver.cv-prod-uk-1.arista.io").await,
+        [
+            "CVaaS FQDN 'apiserver.cv-prod-uk-1.arista.io' is pointing to the streaming endpoint. Please use API endpoint 'www.cv-prod-uk-1.arista.io' instead."
+        ]
+    );
+    assert_eq!(
+        run("cv.example.arista.io").await,
+        [
+            "Provided CVaaS FQDN 'cv.example.arista.io' may be incorrect. Please check 'https://www.arista.io/help' for the full list of supported CVaaS clusters."
+        ]
+    );
+    let errors = run("www.cv-prod-uk-1.arista.io").await;
+    assert!(
+        errors[0].starts_with(
+            "(<Status.UNKNOWN: 2>, 'unknown service', None, (<CVClient>,), {'workspace_id': 'ws-"
+        ),
+        "{errors:?}"
+    );
+    // Not CVaaS: no hint either.
+    fake.set_preflight_version("2025.1.0");
+    let errors = run("cv-prod-uk-1.arista.io").await;
+    assert!(
+        errors[0].starts_with("(<Status.UNKNOWN: 2>, "),
+        "{errors:?}"
+    );
+}
