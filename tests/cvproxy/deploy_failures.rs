@@ -777,3 +777,107 @@ async fn a_reset_wait_finds_the_response_when_it_subscribes_again() {
     // S3, S24 (reset), S24 again, S27.
     assert_eq!(h.fake.call_count(m::WS_SUB), 4);
 }
+
+/// Every device S4 found inactive is listed, in request order, with the
+/// serial CloudVision knows when the request gave none.
+#[tokio::test]
+async fn all_inactive_devices_are_listed_in_request_order() {
+    let h = harness_with(&[(S1, H1), (S2, H2), ("SSJ33333333", "leaf-2a")]).await;
+    h.fake.set_device_active(S2, false);
+    h.fake.set_device_active(S1, false);
+    let request = h
+        .request()
+        .device(H2, Some(S2), "hostname leaf-1b\n")
+        .device("leaf-2a", None, "hostname leaf-2a\n")
+        .device(H1, None, "hostname leaf-1a\n");
+    let response = h.post(&request).await;
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "Failed to submit CloudVision Workspace due to the presence of inactive devices: ['leaf-1b (SSJ22222222)', 'leaf-1a (SSJ11111111)']. {FORCE_HINT}"
+        )]),
+    );
+}
+
+/// With strict tags, a rebase replays this workspace's removals: the second
+/// attempt writes no tag assignment at all.
+#[tokio::test]
+async fn a_rebase_does_not_repeat_tag_writes() {
+    use super::fake::{TagAssignmentRecord, TagRecord};
+    use postern::workflows::cvproxy::proto::arista::tag::v2::CreatorType;
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake
+        .add_tag(TagRecord::device("rack", "r9", CreatorType::User));
+    h.fake.add_tag_assignment(TagAssignmentRecord::device(
+        "rack",
+        "r9",
+        S1,
+        CreatorType::User,
+    ));
+    h.fake.needs_rebase_on_builds(1);
+    let request = h
+        .request()
+        .tagged(H1, Some(S1), "hostname leaf-1a\n", &[("role", "leaf")])
+        .strict_tags(true);
+    let response = h.post(&request).await;
+    let name = h.fake.workspaces()[0].display_name.clone().unwrap();
+    assert_reply(&response, &ok_with_change_control(&name));
+    // S10, S13 and S13b once, in the first attempt only.
+    assert_eq!(h.fake.call_count(m::TAG_SET), 1);
+    assert_eq!(h.fake.call_count(m::ASSIGN_SET), 2);
+    assert_eq!(h.fake.call_count(m::ASSIGN), 2);
+    assert_eq!(
+        h.fake.mainline_tag_assignments(),
+        vec![TagAssignmentRecord::device(
+            "role",
+            "leaf",
+            S1,
+            CreatorType::User
+        )]
+    );
+}
+
+/// UNAVAILABLE on every attempt of S1: D6 names `get_workspace`; nothing to
+/// abandon.
+#[tokio::test]
+async fn unavailable_on_s1_gives_up_without_a_workspace() {
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake.unavailable_next(m::WS_GET, 6);
+    let response = h
+        .post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"))
+        .await;
+    let text = super::harness::single_error(&response);
+    assert!(
+        text.starts_with(&format!(
+            "(\"GRPCRequestHandler: Attempt 6/6 to execute call 'get_workspace' failed.\", <Status.UNAVAILABLE: 14>, '{}', None, (<CVClient>,), {{'workspace_id': 'ws-",
+            super::fake::UNAVAILABLE_MESSAGE
+        )),
+        "{text}"
+    );
+    assert_eq!(h.fake.methods(), vec![m::WS_GET; 6]);
+    assert!(h.fake.workspaces().is_empty());
+}
+
+/// UNAVAILABLE on every attempt of the build wait: D6 names the wait and
+/// its request; the workspace stays pending.
+#[tokio::test]
+async fn unavailable_on_the_build_wait_names_the_request() {
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake.hold_outcomes();
+    let posted = h.spawn_post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"));
+    h.wait_for_calls(m::WS_SUB, 1).await;
+    h.fake.unavailable_next(m::WS_SUB, 6);
+    h.fake.release_outcomes();
+    let response = h.finish(posted).await;
+    let w = h.workspace_id();
+    let build = request_id(&h, START_BUILD, 0);
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "(\"GRPCRequestHandler: Attempt 6/6 to execute call 'wait_for_workspace_response' failed.\", <Status.UNAVAILABLE: 14>, '{}', None, (<CVClient>,), {{'workspace_id': '{w}', 'request_id': '{build}'}})",
+            super::fake::UNAVAILABLE_MESSAGE
+        )]),
+    );
+    assert_eq!(h.fake.call_count(m::WS_SUB), 7);
+    assert_pending(&h, &w);
+}

@@ -213,17 +213,20 @@ impl Client {
                 .await
             })
             .await?;
+            // Replayed by identity: mainline may carry a present-empty
+            // interface id where the workspace record (as Postern wrote it)
+            // has none, and a removal must still cancel its assignment.
             Ok(replay(
                 mainline
                     .into_iter()
-                    .map(|m| assignment_record(m.value.and_then(|t| t.key)))
+                    .map(|m| assignment_record(m.value.and_then(|t| t.key)).identity())
                     .collect(),
                 records
                     .into_iter()
                     .map(|m| {
                         let config = m.value.unwrap_or_default();
                         (
-                            assignment_record(config.key),
+                            assignment_record(config.key).identity(),
                             config.remove.unwrap_or(false),
                         )
                     })
