@@ -630,7 +630,7 @@ async fn unknown_on_cvaas_host_names_gives_the_hints() {
         strict_tags: false,
         delete_workspace: false,
     };
-    let mut run = async |host: &str| {
+    let run = async |host: &str| {
         fake.clear_recording();
         fake.fail_next(m::WS_GET, 1, Code::Unknown, "unknown service");
         let report = cloudvision.deploy(&plan(host)).await;
@@ -669,4 +669,58 @@ async fn unknown_on_cvaas_host_names_gives_the_hints() {
         errors[0].starts_with("(<Status.UNKNOWN: 2>, "),
         "{errors:?}"
     );
+}
+
+/// CloudVision 2024.1.x with more devices than one batch of 20 parallel
+/// `Set` calls: every configlet and container arrives.
+#[tokio::test]
+async fn per_item_set_calls_cover_more_than_one_batch() {
+    let devices: Vec<(String, String)> = (0..25)
+        .map(|i| (format!("SSJ{i:08}"), format!("leaf-{i}")))
+        .collect();
+    let seeded: Vec<(&str, &str)> = devices
+        .iter()
+        .map(|(s, h)| (s.as_str(), h.as_str()))
+        .collect();
+    let h = harness_with(&seeded).await;
+    h.fake.set_preflight_version("2024.1.0");
+    let mut request = h.request();
+    for (serial, host) in &devices {
+        request = request.device(host, Some(serial), &format!("hostname {host}\n"));
+    }
+    let response = h.post(&request).await;
+    assert_success(&h, &response);
+    assert_eq!(h.fake.call_count(m::CONFIGLET_SET), 25);
+    // S16, 25 × S21, S22.
+    assert_eq!(h.fake.call_count(m::CONTAINER_SET), 27);
+    assert_eq!(h.fake.mainline_configlets().len(), 25);
+    assert_eq!(h.fake.mainline_containers().len(), 26);
+    assert_eq!(
+        h.fake.mainline_containers()["avd-configlets"]
+            .child_assignment_ids
+            .len(),
+        25
+    );
+}
+
+/// On 2024.1.x a refused item fails its `Set` call: D4, then abandon.
+#[tokio::test]
+async fn a_refused_per_item_set_abandons() {
+    let h = harness_with(&[(S1, H1), (S2, H2)]).await;
+    h.fake.set_preflight_version("2024.1.1");
+    h.fake
+        .configlet_item_error(&format!("avd-{S2}"), "configlet body is invalid");
+    let request = h
+        .request()
+        .device(H1, Some(S1), "hostname leaf-1a\n")
+        .device(H2, Some(S2), "hostname leaf-1b\n");
+    let response = h.post(&request).await;
+    let w = h.workspace_id();
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "(<Status.INVALID_ARGUMENT: 3>, 'configlet body is invalid', None, (<CVClient>,), {{'workspace_id': '{w}'}})"
+        )]),
+    );
+    assert_eq!(requests(&h), [CREATE, ABANDON]);
 }
