@@ -944,3 +944,70 @@ async fn configlet_bodies_arrive_unchanged() {
         Some(body)
     );
 }
+
+/// A client that goes away during the deployment does not stop it
+/// (spec 16): CloudVision is never left half-done.
+#[tokio::test]
+async fn a_deployment_continues_after_the_client_disconnects() {
+    use tokio::io::AsyncWriteExt;
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1)]);
+    let h = Harness::start(fake).await;
+    h.fake.hold_outcomes();
+    let body = h
+        .request()
+        .device(H1, Some(S1), "hostname leaf-1a\n")
+        .body();
+    let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    h.wait_for_calls(m::WS_SUB, 1).await;
+    drop(stream);
+    h.fake.release_outcomes();
+    h.wait_for_calls(m::CC_GET, 1).await;
+    let w = h.workspace_id();
+    assert_eq!(
+        h.fake.workspace(&w).unwrap().state,
+        ws::WorkspaceState::Submitted
+    );
+    assert_eq!(h.fake.change_controls().len(), 1);
+}
+
+/// Deployments are counted by the workspace's end state and HTTP requests
+/// by outcome.
+#[tokio::test]
+async fn deployments_are_counted_by_end_state() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1)]);
+    let h = Harness::start(fake).await;
+    let ok = h.request().device(H1, Some(S1), "hostname leaf-1a\n");
+    h.post(&ok).await;
+    let missing = h.request().device(H2, Some(S2), "hostname leaf-1b\n");
+    h.post(&missing).await;
+    let metrics = h.server.metrics().await;
+    let value = |prefix: &str| crate::support::metric_value(&metrics, prefix);
+    assert_eq!(
+        value("postern_cvproxy_deployments_total{workspace=\"submitted\"}"),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("postern_cvproxy_deployments_total{workspace=\"abandoned\"}"),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("postern_cvproxy_requests_total{outcome=\"deployed\"}"),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("postern_cvproxy_requests_total{outcome=\"deploy_error\"}"),
+        1.0,
+        "{metrics}"
+    );
+}
