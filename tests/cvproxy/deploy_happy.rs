@@ -164,6 +164,11 @@ async fn fresh_deploy_with_tags_makes_the_28_calls_of_spec_6_1() {
         "S2 sends no description, request or request_params"
     );
     assert_reply(&response, &ok_with_change_control(&name));
+    assert!(response.header("date").is_some(), "{response:?}");
+    assert_eq!(
+        response.header("content-length"),
+        Some(response.body.len().to_string().as_str())
+    );
 
     // S1 and the waits.
     assert_eq!(
@@ -1010,4 +1015,23 @@ async fn deployments_are_counted_by_end_state() {
         1.0,
         "{metrics}"
     );
+}
+
+/// A submit without a change control is submitted too: it is deleted.
+#[tokio::test]
+async fn cv_delete_workspace_deletes_a_workspace_submitted_without_changes() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1)]);
+    fake.seed_avd_device(S1, H1, "hostname leaf-1a\n");
+    let h = Harness::start(fake).await;
+    let request = h
+        .request()
+        .device(H1, Some(S1), "hostname leaf-1a\n")
+        .delete_workspace(true);
+    let response = h.post(&request).await;
+    assert_reply(&response, &ok_reply());
+    assert_eq!(h.fake.preflights().len(), 2);
+    assert_eq!(h.fake.call_count(m::WS_DELETE), 1);
+    assert!(h.fake.workspaces().is_empty());
+    assert!(h.fake.change_controls().is_empty());
 }

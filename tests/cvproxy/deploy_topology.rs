@@ -169,3 +169,66 @@ async fn up_to_date_devices_need_no_topology_write() {
         seq(&[&m::CREATE, &m::DEVICES_OK])[..]
     );
 }
+
+/// Studio inputs of an odd shape: inside the topology client method the
+/// Python exception becomes a D20 tuple and the workspace is abandoned.
+#[tokio::test]
+async fn an_odd_topology_tree_is_a_client_error_and_abandons() {
+    let fake = FakeCv::start().await;
+    super::harness::seed_devices(&fake, &[(S1, H1)]);
+    fake.set_studio_inputs("TOPOLOGY", json!({ "devices": 5 }));
+    let h = Harness::start(fake).await;
+    let response = h
+        .post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"))
+        .await;
+    let w = h.workspace_id();
+    assert_reply(
+        &response,
+        &super::harness::error_reply(&[&format!(
+            "(\"'int' object is not iterable\", (<CVClient>,), {{'workspace_id': '{w}'}})"
+        )]),
+    );
+    let methods = h.fake.methods();
+    assert_eq!(methods.last().map(String::as_str), Some(m::WS_SET));
+    assert_eq!(
+        h.fake.workspace(&w).unwrap().state,
+        postern::workflows::cvproxy::proto::arista::workspace::v1::WorkspaceState::Abandoned
+    );
+}
+
+/// Assignment roots that are not a list: the workflow's own Python code
+/// fails, the exception escapes cvproxy's deploy() with its class name, and
+/// nothing is abandoned.
+#[tokio::test]
+async fn odd_assignment_roots_escape_without_abandon() {
+    for (roots, error) in [
+        (
+            json!("abc"),
+            "AttributeError: 'str' object has no attribute 'insert'",
+        ),
+        (
+            json!(5),
+            "TypeError: argument of type 'int' is not iterable",
+        ),
+    ] {
+        let fake = FakeCv::start().await;
+        super::harness::seed_devices(&fake, &[(S1, H1)]);
+        fake.set_studio_inputs(
+            "studio-static-configlet",
+            json!({ "configletAssignmentRoots": roots }),
+        );
+        let h = Harness::start(fake).await;
+        let response = h
+            .post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"))
+            .await;
+        assert_reply(&response, &super::harness::error_reply(&[error]));
+        let methods = h.fake.methods();
+        assert_eq!(methods.last().map(String::as_str), Some(m::INPUTS_ONE));
+        h.fake.settle();
+        let w = h.workspace_id();
+        assert_eq!(
+            h.fake.workspace(&w).unwrap().state,
+            postern::workflows::cvproxy::proto::arista::workspace::v1::WorkspaceState::Pending
+        );
+    }
+}
