@@ -881,3 +881,57 @@ async fn unavailable_on_the_build_wait_names_the_request() {
     assert_eq!(h.fake.call_count(m::WS_SUB), 7);
     assert_pending(&h, &w);
 }
+
+/// Errors of cvproxy's own deletion escape with pyavd's class names.
+#[tokio::test]
+async fn deletion_errors_carry_pyavd_class_names() {
+    enum Fault {
+        Status(Code, &'static str),
+        Unavailable,
+        Reset,
+    }
+    let cases = [
+        (
+            Fault::Status(Code::NotFound, "resource not found"),
+            "CVResourceNotFound: (<Status.NOT_FOUND: 5>, 'resource not found', None, (<CVClient>,), {'workspace_id': 'W'})",
+        ),
+        (
+            Fault::Status(Code::Cancelled, "cancelled"),
+            "CVTimeoutError: (<Status.CANCELLED: 1>, 'cancelled', None, (<CVClient>,), {'workspace_id': 'W'})",
+        ),
+        (
+            Fault::Status(Code::Unknown, "what"),
+            "CVGRPCError: (<Status.UNKNOWN: 2>, 'what', None, (<CVClient>,), {'workspace_id': 'W'})",
+        ),
+        (
+            Fault::Unavailable,
+            "CVGRPCStatusUnavailable: (\"GRPCRequestHandler: Attempt 6/6 to execute call 'delete_workspace' failed.\", <Status.UNAVAILABLE: 14>, 'fake CloudVision: service unavailable', None, (<CVClient>,), {'workspace_id': 'W'})",
+        ),
+        (
+            Fault::Reset,
+            "CVClientException: ('Stream reset by remote party, error_code: 2', (<CVClient>,), {'workspace_id': 'W'})",
+        ),
+    ];
+    for (fault, expected) in cases {
+        let h = harness_with(&[(S1, H1)]).await;
+        match fault {
+            Fault::Status(code, message) => h.fake.fail_next(m::WS_DELETE, 1, code, message),
+            Fault::Unavailable => h.fake.unavailable_next(m::WS_DELETE, 6),
+            Fault::Reset => h.fake.reset_next(m::WS_DELETE, 1),
+        }
+        let request = h
+            .request()
+            .device(H1, Some(S1), "hostname leaf-1a\n")
+            .delete_workspace(true);
+        let response = h.post(&request).await;
+        let w = h.workspace_id();
+        assert_reply(
+            &response,
+            &error_reply(&[&expected.replace("'W'", &format!("'{w}'"))]),
+        );
+        assert_eq!(
+            h.fake.workspace(&w).unwrap().state,
+            ws::WorkspaceState::Submitted
+        );
+    }
+}
