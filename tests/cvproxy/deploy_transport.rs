@@ -724,3 +724,31 @@ async fn a_refused_per_item_set_abandons() {
     );
     assert_eq!(requests(&h), [CREATE, ABANDON]);
 }
+
+/// A server that accepts the connection and never answers: the pre-flight
+/// gives up after `cvproxy.preflight_timeout`.
+#[tokio::test]
+async fn a_silent_server_times_out_the_preflight() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let fake = FakeCv::start().await;
+    let h = Harness::start_with(fake, "preflight_timeout = \"200ms\"\n").await;
+    let mut request = h.request().device(H1, Some(S1), "hostname leaf-1a\n");
+    request.cv_server = format!("127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let response = h.post(&request).await;
+    assert_reply(
+        &response,
+        &error_reply(&[&format!(
+            "Unable to get version from CloudVision server due to the following error: ('Failed to connect to 127.0.0.1:{port}: timed out',)."
+        )]),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    held.abort();
+}
