@@ -752,3 +752,27 @@ async fn a_silent_server_times_out_the_preflight() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     held.abort();
 }
+
+/// CloudVision goes away while Postern waits on S3: the broken connection
+/// is a client error with the workspace's id, and there is nothing to
+/// abandon at that step.
+#[tokio::test]
+async fn a_connection_lost_during_the_wait() {
+    let h = harness_with(&[(S1, H1)]).await;
+    h.fake.hold_outcomes();
+    let posted = h.spawn_post(&h.request().device(H1, Some(S1), "hostname leaf-1a\n"));
+    h.wait_for_calls(m::WS_SUB, 1).await;
+    let w = h.workspace_id();
+    let Harness { fake, server, addr } = h;
+    drop(fake);
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), posted)
+        .await
+        .expect("a reply in time")
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        single_error(&response),
+        format!("('Connection lost', (<CVClient>,), {{'workspace_id': '{w}'}})")
+    );
+    drop((server, addr));
+}
