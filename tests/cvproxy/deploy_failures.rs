@@ -13,15 +13,6 @@ use super::harness::{
     error_reply, m, ok_with_change_control, seed_devices, seq,
 };
 
-/// The workspace requests (`Request` numbers) in the order sent.
-fn requests(h: &Harness) -> Vec<i32> {
-    h.fake
-        .requests::<ws::WorkspaceConfigSetRequest>(m::WS_SET)
-        .into_iter()
-        .map(|r| r.value.unwrap().request)
-        .collect()
-}
-
 /// The request id of the `n`-th workspace request of kind `request`.
 fn request_id(h: &Harness, request: i32, n: usize) -> String {
     h.fake
@@ -57,7 +48,11 @@ fn assert_abandoned(h: &Harness, w: &str) {
 
 /// Nothing was abandoned and the workspace is still pending.
 fn assert_pending(h: &Harness, w: &str) {
-    assert!(!requests(h).contains(&ABANDON), "{:?}", requests(h));
+    assert!(
+        !h.workspace_requests().contains(&ABANDON),
+        "{:?}",
+        h.workspace_requests()
+    );
     h.fake.settle();
     assert_eq!(
         h.fake.workspace(w).map(|w| w.state),
@@ -96,7 +91,7 @@ async fn unknown_devices_are_listed_and_the_workspace_is_abandoned() {
         h.fake.methods(),
         seq(&[&m::CREATE, &[m::DEVICES, m::WS_SET]])
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
     assert_abandoned(&h, &h.workspace_id());
 }
 
@@ -175,7 +170,7 @@ async fn a_build_failure_reports_the_response_and_keeps_the_workspace() {
     ]);
     assert_eq!(h.fake.methods(), expected);
     assert_eq!(expected.len(), 16);
-    assert_eq!(requests(&h), [CREATE, START_BUILD]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD]);
     assert_pending(&h, &w);
     let details = h.fake.build_details(&w, &build);
     let errors = &details[0]
@@ -230,7 +225,7 @@ async fn a_submit_refused_for_an_inactive_device_lists_it() {
         )]),
     );
     let w = h.workspace_id();
-    assert_eq!(requests(&h), [CREATE, START_BUILD, SUBMIT]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD, SUBMIT]);
     let methods = h.fake.methods();
     assert_eq!(&methods[methods.len() - 2..], m::SUBMIT);
     let submit = request_id(&h, SUBMIT, 0);
@@ -328,7 +323,7 @@ async fn a_rebase_asked_by_the_build_repeats_the_attempt() {
     assert_eq!(h.fake.methods(), expected);
     assert_eq!(expected.len(), 40);
     assert_eq!(
-        requests(&h),
+        h.workspace_requests(),
         [CREATE, START_BUILD, REBASE, START_BUILD, SUBMIT]
     );
     let workspace = h.fake.workspace(&w).unwrap();
@@ -346,7 +341,7 @@ async fn a_submit_asking_for_synchronization_rebases_and_submits_again() {
     let name = h.fake.workspace(&w).unwrap().display_name.unwrap();
     assert_reply(&response, &ok_with_change_control(&name));
     assert_eq!(
-        requests(&h),
+        h.workspace_requests(),
         [CREATE, START_BUILD, SUBMIT, REBASE, START_BUILD, SUBMIT]
     );
     assert_eq!(h.fake.call_count(m::CONFIGLET_SET_SOME), 2);
@@ -372,7 +367,7 @@ async fn a_failed_rebase_is_reported_without_abandon() {
             see_details(&h, &w)
         )]),
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD, REBASE]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD, REBASE]);
     assert_pending(&h, &w);
 }
 
@@ -390,7 +385,7 @@ async fn five_rebases_are_the_most() {
             "Maximum number of Workspace synchronization attempts (5) have been made for Workspace {name} (id: {w}) but Workspace synchronization is still required."
         )]),
     );
-    let sent = requests(&h);
+    let sent = h.workspace_requests();
     assert_eq!(sent.iter().filter(|r| **r == REBASE).count(), 5);
     assert_eq!(sent.iter().filter(|r| **r == START_BUILD).count(), 6);
     assert!(!sent.contains(&SUBMIT));
@@ -408,7 +403,7 @@ async fn a_rebase_on_cloudvision_2025_1_is_unsupported() {
         &response,
         &error_reply(&["LookupError: Unsupported version of CloudVision: '2025.1.0'."]),
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD]);
     assert_pending(&h, &h.workspace_id());
 }
 
@@ -489,7 +484,7 @@ async fn a_grpc_error_on_the_inventory_abandons_with_empty_ids() {
         text,
         "(<Status.PERMISSION_DENIED: 7>, 'no inventory', None, (<CVClient>,), {})"
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
     assert_abandoned(&h, &h.workspace_id());
 }
 
@@ -531,7 +526,7 @@ async fn a_grpc_error_on_the_build_details_abandons_nothing() {
             "(<Status.PERMISSION_DENIED: 7>, 'denied', None, (<CVClient>,), {{'workspace_id': '{w}'}})"
         )
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD]);
     assert_pending(&h, &w);
 }
 
@@ -559,7 +554,7 @@ async fn a_grpc_error_on_the_build_request_abandons_nothing() {
             "(<Status.FAILED_PRECONDITION: 9>, 'busy', None, (<CVClient>,), {{'workspace_id': '{w}'}})"
         )
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD]);
     assert_pending(&h, &w);
 }
 
@@ -574,7 +569,7 @@ async fn a_grpc_error_on_the_build_wait_names_the_request() {
             "(<Status.INTERNAL: 13>, 'stream broke', None, (<CVClient>,), {{'workspace_id': '{w}', 'request_id': '{build}'}})"
         )
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD]);
     assert_pending(&h, &w);
 }
 
@@ -601,7 +596,7 @@ async fn a_failed_abandon_is_reported_after_the_original_error() {
             ),
         ]),
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
     assert_eq!(
         h.fake.workspace(&w).unwrap().state,
         ws::WorkspaceState::Pending
@@ -629,7 +624,7 @@ async fn a_change_control_error_after_the_submit_still_deletes_the_workspace() {
             cc[0].id
         )]),
     );
-    assert_eq!(requests(&h), [CREATE, START_BUILD, SUBMIT]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD, SUBMIT]);
     let methods = h.fake.methods();
     assert_eq!(&methods[methods.len() - 2..], [m::CC_GET, m::WS_DELETE]);
     assert_eq!(h.fake.preflights().len(), 2);

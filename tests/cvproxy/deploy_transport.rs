@@ -5,7 +5,7 @@
 
 use tonic::Code;
 
-use postern::workflows::cvproxy::proto::arista::{configlet::v1 as cfg, workspace::v1 as ws};
+use postern::workflows::cvproxy::proto::arista::configlet::v1 as cfg;
 
 use super::fake::{FakeCv, InventoryDevice, UNAVAILABLE_MESSAGE};
 use super::harness::{
@@ -24,14 +24,6 @@ fn preflight_url(fake: &FakeCv) -> String {
         "https://{}/cvpservice/cvpInfo/getCvpInfo.do",
         fake.cv_server()
     )
-}
-
-fn requests(h: &Harness) -> Vec<i32> {
-    h.fake
-        .requests::<ws::WorkspaceConfigSetRequest>(m::WS_SET)
-        .into_iter()
-        .map(|r| r.value.unwrap().request)
-        .collect()
 }
 
 fn assert_success(h: &Harness, response: &crate::support::RawResponse) {
@@ -281,7 +273,7 @@ async fn unavailable_five_times_is_retried_to_success() {
     assert_success(&h, &response);
     assert_eq!(h.fake.call_count(m::DEVICES), 6);
     assert_eq!(h.fake.call_count(m::CONFIGLET_SET_SOME), 3);
-    assert_eq!(requests(&h), [CREATE, START_BUILD, SUBMIT]);
+    assert_eq!(h.workspace_requests(), [CREATE, START_BUILD, SUBMIT]);
 }
 
 #[tokio::test]
@@ -298,7 +290,7 @@ async fn unavailable_six_times_gives_up_with_attempt_6_of_6() {
         )]),
     );
     assert_eq!(h.fake.call_count(m::DEVICES), 6);
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 #[tokio::test]
@@ -315,7 +307,7 @@ async fn unavailable_on_a_write_names_its_method_and_workspace() {
             "(\"GRPCRequestHandler: Attempt 6/6 to execute call 'set_configlets_from_files' failed.\", <Status.UNAVAILABLE: 14>, '{UNAVAILABLE_MESSAGE}', None, (<CVClient>,), {{'workspace_id': '{w}'}})"
         )]),
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 /// Resets with code 2 on the reads marked "retry" (a GetAll, the S3 wait,
@@ -349,7 +341,7 @@ async fn six_resets_on_a_read_give_up_with_the_reset_text() {
             "(\"GRPCRequestHandler: Attempt 6/6 to execute call 'get_inventory_devices' failed.\", 'Stream reset by remote party, error_code: 2', (<CVClient>,), {})",
         ]),
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 /// A reset of a write fails at once (D7) and abandons (S14 is in S8–S22).
@@ -368,7 +360,7 @@ async fn a_stream_reset_on_a_write_fails_at_once() {
         )]),
     );
     assert_eq!(h.fake.call_count(m::CONFIGLET_SET_SOME), 1);
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 /// S1 is a read without retry: a reset there fails at once, before any
@@ -480,7 +472,7 @@ async fn a_single_configlet_over_the_limit_fails_with_d8() {
         )]),
     );
     assert_eq!(h.fake.call_count(m::CONFIGLET_SET_SOME), 1);
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 /// RESOURCE_EXHAUSTED with another message is an ordinary gRPC error
@@ -722,7 +714,7 @@ async fn a_refused_per_item_set_abandons() {
             "(<Status.INVALID_ARGUMENT: 3>, 'configlet body is invalid', None, (<CVClient>,), {{'workspace_id': '{w}'}})"
         )]),
     );
-    assert_eq!(requests(&h), [CREATE, ABANDON]);
+    assert_eq!(h.workspace_requests(), [CREATE, ABANDON]);
 }
 
 /// A server that accepts the connection and never answers: the pre-flight
