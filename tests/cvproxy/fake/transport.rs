@@ -55,6 +55,9 @@ pub(super) async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((tcp, _)) = accepted else { continue };
+                // Like a real server: small gRPC frames must not wait for
+                // the peer's delayed ACK (Nagle).
+                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let inner = Arc::clone(&inner);
                 let routes = routes.clone();
