@@ -1035,3 +1035,22 @@ async fn cv_delete_workspace_deletes_a_workspace_submitted_without_changes() {
     assert!(h.fake.workspaces().is_empty());
     assert!(h.fake.change_controls().is_empty());
 }
+
+/// An inactive device whose configuration does not change does not stop
+/// the submit: inactive devices are only a warning (spec 9.1).
+#[tokio::test]
+async fn an_unchanged_inactive_device_is_no_obstacle() {
+    let fake = FakeCv::start().await;
+    seed_devices(&fake, &[(S1, H1), (S2, H2)]);
+    fake.seed_avd_device(S2, H2, "hostname leaf-1b\n");
+    fake.set_device_active(S2, false);
+    let h = Harness::start(fake).await;
+    let request = h
+        .request()
+        .device(H1, Some(S1), "hostname leaf-1a\n")
+        .device(H2, Some(S2), "hostname leaf-1b\n");
+    let response = h.post(&request).await;
+    let name = h.fake.workspaces()[0].display_name.clone().unwrap();
+    assert_reply(&response, &ok_with_change_control(&name));
+    assert_eq!(h.fake.change_controls()[0].device_ids, vec![S1]);
+}
