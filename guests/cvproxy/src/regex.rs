@@ -27,16 +27,23 @@ pub struct Regex {
     program: Vec<Inst>,
     /// The pattern can only match at the start of the text (it begins with `^`).
     anchored: bool,
+    /// Per instruction: `Some(k)` when every way on from it passes a `$` (or `\Z`) after
+    /// consuming at most `k` characters, so it can only succeed within `k + 1` characters of
+    /// the end. Lets a greedy repetition stop giving back characters as soon as the rest
+    /// can no longer match: `[...]+={0,2}$` on a long invalid text stays linear.
+    tails: Vec<Option<u64>>,
 }
 
 /// The search gave up: the pattern needs more steps than the text's budget allows.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BudgetExceeded;
 
-/// Steps allowed per byte of text, on top of a fixed allowance. The schema's patterns need
-/// fewer than 8 per byte in the worst case.
+/// Steps allowed per byte of text, on top of a fixed allowance. The schema's patterns are
+/// linear and need fewer than 8 per byte; the fixed allowance (tens of milliseconds at most)
+/// lets a quadratic pattern such as `a+b$` still answer like Python on texts of a few
+/// thousand characters, while an exponential one gives up instead of running away.
 const STEPS_PER_BYTE: u64 = 32;
-const BASE_STEPS: u64 = 10_000;
+const BASE_STEPS: u64 = 10_000_000;
 /// Limits on what a pattern may compile to; the schema's patterns are far below them.
 const MAX_PROGRAM: usize = 10_000;
 const MAX_FIXED_SEQUENCE: usize = 256;
@@ -177,6 +184,15 @@ impl Test {
             ascii: [ascii as u64, (ascii >> 64) as u64],
             matcher,
         }
+    }
+
+    /// Per byte value: an ASCII character that matches (non-ASCII bytes are all false).
+    fn byte_table(&self) -> [bool; 256] {
+        let mut table = [false; 256];
+        for byte in 0..128u8 {
+            table[usize::from(byte)] = self.ascii_matches(byte);
+        }
+        table
     }
 
     /// Whether an ASCII byte (below 0x80) matches.
@@ -582,6 +598,26 @@ fn is_anchored(node: &Node) -> bool {
     }
 }
 
+/// [`Regex::tails`], computed backwards over straight-line code; anything that branches
+/// (alternation, loops, lookaheads) gives up with `None`.
+fn end_distances(program: &[Inst]) -> Vec<Option<u64>> {
+    let mut tails = vec![None; program.len()];
+    let mut next: Option<u64> = None;
+    for (index, inst) in program.iter().enumerate().rev() {
+        next = match inst {
+            Inst::Assert(Assertion::End | Assertion::EndOfText) => Some(0),
+            Inst::Assert(Assertion::Start) => next,
+            Inst::Char(_) => next.map(|chars| chars + 1),
+            Inst::Repeat { sequence, max, .. } if *max != u32::MAX => {
+                next.map(|chars| chars + u64::from(*max) * sequence.len() as u64)
+            }
+            _ => None,
+        };
+        tails[index] = next;
+    }
+    tails
+}
+
 struct Compiler {
     program: Vec<Inst>,
 }
@@ -790,9 +826,11 @@ impl Regex {
         };
         compiler.compile(&node)?;
         compiler.push(Inst::Match)?;
+        let tails = end_distances(&compiler.program);
         Ok(Regex {
             program: compiler.program,
             anchored: is_anchored(&node),
+            tails,
         })
     }
 
@@ -867,8 +905,9 @@ impl Regex {
         Ok((count, end))
     }
 
-    /// [`Self::repetitions`] of `width` copies of one test: a byte loop for ASCII text, which
-    /// is what multi-megabyte configlets are.
+    /// [`Self::repetitions`] of `width` copies of one test: runs of matching ASCII bytes are
+    /// consumed by a tight loop (multi-megabyte configlets are ASCII), other characters one
+    /// by one.
     fn uniform_repetitions(
         text: &str,
         test: &Test,
@@ -880,32 +919,37 @@ impl Regex {
         let bytes = text.as_bytes();
         let width = width as u64;
         let most = u64::from(limit) * width;
-        let (mut chars, mut at, mut end, mut left) = (0u64, pos, pos, width);
+        // A byte table makes the loop one load per byte; worth building for long texts only.
+        let table = (bytes.len() - pos > 1024).then(|| test.byte_table());
+        let (mut chars, mut at) = (0u64, pos);
         while chars < most {
-            let Some(&byte) = bytes.get(at) else {
-                break;
+            let room = usize::try_from(most - chars).unwrap_or(usize::MAX);
+            let rest = bytes.get(at..).unwrap_or_default().iter().take(room);
+            let run = match &table {
+                Some(table) => rest.take_while(|&&byte| table[usize::from(byte)]).count(),
+                None => rest
+                    .take_while(|&&byte| byte < 0x80 && test.ascii_matches(byte))
+                    .count(),
             };
-            if byte < 0x80 {
-                if !test.ascii_matches(byte) {
-                    break;
-                }
-                at += 1;
-            } else {
-                match test.at(text, at) {
-                    Some(next) => at = next,
-                    None => break,
-                }
+            at += run;
+            chars += run as u64;
+            if chars >= most || bytes.get(at).is_none_or(|&byte| byte < 0x80) {
+                break;
+            }
+            match test.at(text, at) {
+                Some(next) => at = next,
+                None => break,
             }
             chars += 1;
-            left -= 1;
-            if left == 0 {
-                left = width;
-                end = at;
-            }
         }
         budget.spend(chars)?;
-        let count = u32::try_from(chars / width).unwrap_or(limit);
-        Ok((count, end))
+        let count = chars / width;
+        // Give back the characters of an incomplete last repetition.
+        let mut end = at;
+        for _ in 0..chars - count * width {
+            end = previous_boundary(text, end);
+        }
+        Ok((u32::try_from(count).unwrap_or(limit), end))
     }
 
     /// Whether the program matches at `start` (an anchored attempt).
@@ -1040,11 +1084,20 @@ impl Regex {
                             *at = previous_boundary(text, *at);
                         }
                         *count -= 1;
-                        pc = *to;
-                        pos = *at;
-                        if *count == *min {
+                        let (to, at, exhausted) = (*to, *at, *count == *min);
+                        // Positions only shrink from here: once the rest cannot reach the
+                        // end any more, no smaller position can either.
+                        // (A character is at most 4 bytes.)
+                        let hopeless = self.tails[to]
+                            .is_some_and(|chars| (at as u64) + 4 * chars + 1 < text.len() as u64);
+                        if exhausted || hopeless {
                             stack.pop();
                         }
+                        if hopeless {
+                            continue;
+                        }
+                        pc = to;
+                        pos = at;
                         break;
                     }
                     Backtrack::Lazy {
@@ -1273,6 +1326,15 @@ mod tests {
         assert!(started.elapsed().as_secs() < 10);
         let spaces = " ".repeat(1 << 20);
         assert_eq!(Regex::new(NON_SPACE).unwrap().is_match(&spaces), Ok(false));
+    }
+
+    #[test]
+    fn quadratic_patterns_still_answer_on_short_texts() {
+        let text = "a".repeat(1000);
+        assert_eq!(Regex::new("a+é$").unwrap().is_match(&text), Ok(false));
+        assert_eq!(Regex::new("a*?b").unwrap().is_match(&text), Ok(false));
+        assert_eq!(Regex::new("(a|b)+?b$").unwrap().is_match(&text), Ok(false));
+        assert_eq!(Regex::new("[aé]*b?$").unwrap().is_match(&text), Ok(true));
     }
 
     #[test]
