@@ -600,28 +600,3 @@ fn timing() {
     });
     println!("of which loading the schema: {per_call:?}");
 }
-
-#[test]
-#[ignore]
-fn timing_parts() {
-    let time = |name: &str, f: &dyn Fn()| {
-        let started = Instant::now();
-        for _ in 0..100_000 {
-            f();
-        }
-        println!("{name}: {:?}", started.elapsed() / 100_000);
-    };
-    time("json parse schema", &|| {
-        std::hint::black_box(json::parse(std::hint::black_box(schema::CVPROXY_SCHEMA)).is_ok());
-    });
-    for pattern in [
-        "\\S+",
-        "^[A-Z][A-Z0-9]{10}$",
-        "^[a-z][a-z0-9_.-]*$",
-        "^(?=(.{4})+$)[A-Za-z0-9+/-]+={0,2}$",
-    ] {
-        time(pattern, &|| {
-            std::hint::black_box(regex::Regex::new(std::hint::black_box(pattern)).is_ok());
-        });
-    }
-}
