@@ -9,8 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tokio::task::JoinHandle;
 
+use postern::workflows::cvproxy::cloudvision::pure::pyjson::dump_str;
 use postern::workflows::cvproxy::proto::arista::workspace::v1 as ws;
-use postern::workflows::cvproxy::reply::push_json_string;
 
 use super::fake::FakeCv;
 use super::front_door::one_error;
@@ -240,7 +240,7 @@ impl DeployRequest {
 
 pub fn json_string(text: &str) -> String {
     let mut out = String::new();
-    push_json_string(&mut out, text);
+    dump_str(text, &mut out);
     out
 }
 

@@ -236,6 +236,25 @@ impl GuestEngine {
         })
     }
 
+    /// [`load`](Self::load), then the world's typed pre-instance (a bindgen
+    /// `…Pre::new`), so every workflow reports a mismatch the same way.
+    pub async fn load_typed<P>(
+        self: &Arc<Self>,
+        name: &str,
+        bytes: Arc<[u8]>,
+        contract: &WorldContract,
+        limits: GuestLimits,
+        typed: impl FnOnce(InstancePre<GuestState>) -> wasmtime::Result<P>,
+    ) -> Result<(LoadedModule, P), LoadError> {
+        let module = self.load(name, bytes, contract, limits).await?;
+        let pre = typed(module.instance_pre.clone()).map_err(|e| LoadError::WorldMismatch {
+            module: name.to_string(),
+            world: contract.world.to_string(),
+            reason: format!("{e:#}"),
+        })?;
+        Ok((module, pre))
+    }
+
     /// Runs one guest call in a fresh store under the module's limits and
     /// records it with `recorder`. See [`call::run`].
     pub async fn call<R, F>(

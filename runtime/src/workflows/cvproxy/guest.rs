@@ -42,14 +42,15 @@ impl CvproxyGuest {
         bytes: Arc<[u8]>,
         limits: GuestLimits,
     ) -> Result<Self, LoadError> {
-        let module = engine.load(MODULE_NAME, bytes, &CONTRACT, limits).await?;
-        let pre = bindings::CvproxyPre::new(module.instance_pre.clone()).map_err(|e| {
-            LoadError::WorldMismatch {
-                module: MODULE_NAME.to_string(),
-                world: CONTRACT.world.to_string(),
-                reason: format!("{e:#}"),
-            }
-        })?;
+        let (module, pre) = engine
+            .load_typed(
+                MODULE_NAME,
+                bytes,
+                &CONTRACT,
+                limits,
+                bindings::CvproxyPre::new,
+            )
+            .await?;
         let recorder = engine.call_recorder("cvproxy", &module);
         Ok(Self {
             engine: Arc::clone(engine),

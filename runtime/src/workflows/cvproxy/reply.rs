@@ -2,6 +2,7 @@
 //! indent=2)` writes them (spec 2.6): two-space indentation, `": "` after
 //! keys, no trailing newline, and `ensure_ascii` escaping.
 
+use super::cloudvision::pure::pyjson::dump_str;
 use super::plan::DeployReport;
 
 /// What the reply says.
@@ -39,7 +40,7 @@ impl Reply {
                 if let Some(name) = change_control {
                     out.push_str(",\n  \"change_control\": ");
                     match name {
-                        Some(name) => push_json_string(&mut out, name),
+                        Some(name) => dump_str(name, &mut out),
                         None => out.push_str("null"),
                     }
                 }
@@ -55,7 +56,7 @@ impl Reply {
                             out.push_str(",\n");
                         }
                         out.push_str("    ");
-                        push_json_string(&mut out, error);
+                        dump_str(error, &mut out);
                     }
                     out.push_str("\n  ]");
                 }
@@ -64,30 +65,4 @@ impl Reply {
         out.push_str("\n}");
         out
     }
-}
-
-/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii`:
-/// everything above U+007E as `\uXXXX` (astral characters as a surrogate
-/// pair), the short escapes for `\n \r \t \b \f`, `/` left alone.
-pub fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
 }

@@ -50,14 +50,15 @@ impl VspcGuest {
         bytes: Arc<[u8]>,
         limits: crate::engine::GuestLimits,
     ) -> Result<Self, LoadError> {
-        let module = engine.load(MODULE_NAME, bytes, &CONTRACT, limits).await?;
-        let pre = bindings::VspcPre::new(module.instance_pre.clone()).map_err(|e| {
-            LoadError::WorldMismatch {
-                module: MODULE_NAME.to_string(),
-                world: CONTRACT.world.to_string(),
-                reason: format!("{e:#}"),
-            }
-        })?;
+        let (module, pre) = engine
+            .load_typed(
+                MODULE_NAME,
+                bytes,
+                &CONTRACT,
+                limits,
+                bindings::VspcPre::new,
+            )
+            .await?;
         let recorder = engine.call_recorder("vspc", &module);
         Ok(Self {
             engine: Arc::clone(engine),
