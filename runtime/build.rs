@@ -81,7 +81,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// The CloudVision subset under `proto/`, compiled with protox (pure Rust,
+/// Postern's own admin API (module registry, policy chains).
+const ADMIN_PROTO: &str = "postern/v1/admin.proto";
+
+/// The CloudVision subset and the admin API under `proto/`, compiled with protox (pure Rust,
 /// no system `protoc`) into prost messages and tonic clients and servers.
 /// Servers too: the integration tests run a fake CloudVision on them.
 fn compile_protos(proto: &Path) {
@@ -92,9 +95,19 @@ fn compile_protos(proto: &Path) {
         "arista/configlet.v1/configlet.proto",
         "arista/tag.v2/tag.proto",
         "arista/changecontrol.v1/changecontrol.proto",
+        ADMIN_PROTO,
     ];
     let descriptors = protox::compile(FILES, [proto])
         .unwrap_or_else(|e| panic!("compiling the protos in {}: {e:?}", proto.display()));
+    // The admin API's descriptors alone, for gRPC server reflection.
+    let admin = protox::compile([ADMIN_PROTO], [proto])
+        .unwrap_or_else(|e| panic!("compiling {ADMIN_PROTO}: {e:?}"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    fs::write(
+        out_dir.join("admin_descriptor.bin"),
+        prost::Message::encode_to_vec(&admin),
+    )
+    .unwrap();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

@@ -10,6 +10,7 @@ pub mod listeners;
 pub mod metrics;
 pub mod server;
 pub mod shutdown;
+pub mod signing;
 pub mod telemetry;
 pub mod workflows;
 
