@@ -1,5 +1,6 @@
 //! Everything a Postern guest author needs: the generated bindings of each
-//! world in `wit/`, and a few helpers (logging macros).
+//! world in `wit/`, and a few helpers (logging macros, `settings::get` for
+//! the policy world).
 //!
 //! A guest crate is a `cdylib` built for `wasm32-wasip2`. It enables the SDK
 //! feature of its world, implements that world's `Guest` trait and exports it:
@@ -9,6 +10,30 @@
 //! struct MyGuest;
 //! impl postern_guest_sdk::vspc::Guest for MyGuest { /* ... */ }
 //! postern_guest_sdk::vspc::export!(MyGuest);
+//! ```
+//!
+//! The features and their worlds:
+//!
+//! - `vspc`: the vspc workflow's guest (`wit/vspc.wit`);
+//! - `cvproxy`: the cvproxy workflow's guest (`wit/cvproxy.wit`);
+//! - `policy`: an add-on policy module (`wit/policy.wit`), chained after a
+//!   workflow's guest: it gets the workflow's subject as JSON and returns a
+//!   verdict (allow, deny with reasons, or mutate to new JSON). Its settings
+//!   are read with `settings::get`:
+//!
+//! ```ignore
+//! // Cargo.toml: postern-guest-sdk = { path = "...", features = ["policy"] }
+//! use postern_guest_sdk::policy::postern::guest::policy_types::Verdict;
+//! struct MyPolicy;
+//! impl postern_guest_sdk::policy::Guest for MyPolicy {
+//!     fn check(subject_kind: String, subject_json: String) -> Verdict {
+//!         match postern_guest_sdk::settings::get("mode").as_deref() {
+//!             Some("deny") => Verdict::Deny(vec!["denied".into()]),
+//!             _ => Verdict::Allow,
+//!         }
+//!     }
+//! }
+//! postern_guest_sdk::policy::export!(MyPolicy);
 //! ```
 //!
 //! One feature per world, because every `generate!` embeds its world's type
@@ -45,6 +70,28 @@ pub mod cvproxy {
         default_bindings_module: "postern_guest_sdk::cvproxy",
         with: { "postern:guest/log@0.1.0": crate::logging::postern::guest::log },
     });
+}
+
+/// Bindings of the `policy` world (`wit/policy.wit`): an add-on module
+/// chained after a workflow's own guest. It exports `check(subject-kind,
+/// subject-json) -> verdict` and imports `settings` besides `log`.
+#[cfg(feature = "policy")]
+pub mod policy {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "policy",
+        pub_export_macro: true,
+        default_bindings_module: "postern_guest_sdk::policy",
+        with: { "postern:guest/log@0.1.0": crate::logging::postern::guest::log },
+    });
+}
+
+/// The operator's settings of this module (`[modules.<name>.settings]` in
+/// the config), for the worlds that import `settings` (`wit/settings.wit`).
+#[cfg(feature = "policy")]
+pub mod settings {
+    /// The value of `key`, or `None` when the operator did not set it.
+    pub use crate::policy::postern::guest::settings::get;
 }
 
 /// Logging into the host's `tracing` output; the one import every world has.
