@@ -18,11 +18,33 @@ const BUILTIN: &[(&str, &str, &str)] = &[
 
 /// Guests that exist only for the integration tests; their paths are
 /// generated for `tests/`, they are not embedded.
-const TEST_ONLY: &[(&str, &str, &str)] = &[(
-    "MISBEHAVE",
-    "postern-test-guest-misbehave",
-    "postern_test_guest_misbehave",
-)];
+const TEST_ONLY: &[(&str, &str, &str)] = &[
+    (
+        "MISBEHAVE",
+        "postern-test-guest-misbehave",
+        "postern_test_guest_misbehave",
+    ),
+    (
+        "FORBID_LINE_POLICY",
+        "postern-policy-forbid-line",
+        "postern_policy_forbid_line",
+    ),
+    (
+        "REQUIRE_PREFIX_POLICY",
+        "postern-policy-require-prefix",
+        "postern_policy_require_prefix",
+    ),
+    (
+        "POLICY_FIXED",
+        "postern-test-guest-policy-fixed",
+        "postern_test_guest_policy_fixed",
+    ),
+    (
+        "CVPROXY_ALT",
+        "postern-test-guest-cvproxy-alt",
+        "postern_test_guest_cvproxy_alt",
+    ),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
