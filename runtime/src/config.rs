@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::engine::{EngineSettings, GuestLimits};
+use crate::engine::registry::RegistrySettings;
+use crate::engine::{EngineSettings, GuestLimits, ModuleOptions};
+use crate::policy::ChainSpec;
+use crate::signing::PublicKey;
 use crate::workflows::cvproxy::CvproxyConfig;
 use crate::workflows::vspc::VspcConfig;
 
@@ -24,9 +27,17 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub engine: EngineConfig,
-    /// Per-module overrides: limits, or a component file replacing a built-in.
+    /// Per-module overrides: limits, settings, or a component file
+    /// replacing a built-in.
     #[serde(default)]
     pub modules: BTreeMap<String, ModuleConfig>,
+    /// The live module registry: upload limit, trusted signing keys.
+    #[serde(default)]
+    pub registry: RegistryConfig,
+    /// Per workflow, its ordered policy chain:
+    /// `cvproxy = [{ module = "forbid-line", mode = "protect" }]`.
+    #[serde(default)]
+    pub policies: BTreeMap<String, Vec<ChainSpec>>,
     /// The vSPC telnet workflow; absent = not served.
     pub vspc: Option<VspcConfig>,
     /// The cvproxy HTTP → CloudVision workflow; absent = not served.
@@ -42,12 +53,35 @@ fn default_data_dir() -> PathBuf {
 pub struct AdminConfig {
     #[serde(default = "default_admin_listen")]
     pub listen: SocketAddr,
+    /// The admin API's bearer token; without one, a token is generated at
+    /// first start into `<data_dir>/admin.token` (mode 0600).
+    pub token: Option<String>,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
         Self {
             listen: default_admin_listen(),
+            token: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// Largest module upload accepted.
+    pub max_upload_mib: usize,
+    /// `ed25519:<base64>` public keys; when any is listed, uploads must be
+    /// signed by one of them.
+    pub trusted_keys: Vec<String>,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_mib: RegistrySettings::default().max_upload_bytes >> 20,
+            trusted_keys: Vec::new(),
         }
     }
 }
@@ -89,6 +123,9 @@ pub struct ModuleConfig {
     pub deadline: Option<Duration>,
     pub memory_mib: Option<usize>,
     pub fuel: Option<u64>,
+    /// Key/value settings the module reads through its `settings` import.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
 }
 
 /// A configuration problem, reported by `postern check` and at start.
@@ -144,6 +181,21 @@ impl Config {
                 )));
             }
         }
+        self.registry_settings()?;
+        if let Some(token) = &self.admin.token
+            && token.trim().len() < 16
+        {
+            return Err(ConfigError::Invalid(
+                "admin.token must be at least 16 characters".into(),
+            ));
+        }
+        for workflow in self.policies.keys() {
+            if !self.serves(workflow) {
+                return Err(ConfigError::Invalid(format!(
+                    "policies.{workflow}: no workflow `{workflow}` is configured"
+                )));
+            }
+        }
         if let Some(vspc) = &self.vspc {
             vspc.validate().map_err(ConfigError::Invalid)?;
         }
@@ -151,6 +203,49 @@ impl Config {
             cvproxy.validate().map_err(ConfigError::Invalid)?;
         }
         Ok(())
+    }
+
+    /// Whether workflow `name` is configured (served).
+    pub fn serves(&self, name: &str) -> bool {
+        match name {
+            "vspc" => self.vspc.is_some(),
+            "cvproxy" => self.cvproxy.is_some(),
+            _ => false,
+        }
+    }
+
+    pub fn registry_settings(&self) -> Result<RegistrySettings, ConfigError> {
+        let trusted_keys = self
+            .registry
+            .trusted_keys
+            .iter()
+            .map(|key| {
+                PublicKey::parse(key)
+                    .map_err(|e| ConfigError::Invalid(format!("registry.trusted_keys: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if self.registry.max_upload_mib == 0 {
+            return Err(ConfigError::Invalid(
+                "registry.max_upload_mib must be at least 1".into(),
+            ));
+        }
+        Ok(RegistrySettings {
+            max_upload_bytes: self.registry.max_upload_mib << 20,
+            trusted_keys,
+        })
+    }
+
+    /// The limits and settings of module `name`.
+    pub fn module_options(&self, name: &str) -> ModuleOptions {
+        ModuleOptions {
+            limits: self.module_limits(name),
+            settings: std::sync::Arc::new(
+                self.modules
+                    .get(name)
+                    .map(|m| m.settings.clone())
+                    .unwrap_or_default(),
+            ),
+        }
     }
 
     pub fn aot_cache_dir(&self) -> PathBuf {

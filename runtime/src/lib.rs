@@ -8,9 +8,11 @@ pub mod engine;
 pub mod guests;
 pub mod listeners;
 pub mod metrics;
+pub mod policy;
 pub mod server;
 pub mod shutdown;
 pub mod signing;
+pub mod store;
 pub mod telemetry;
 pub mod workflows;
 

@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 
 use crate::admin::{self, Readiness};
 use crate::config::Config;
-use crate::engine::{GuestEngine, GuestLimits};
+use crate::engine::registry::ModuleRegistry;
+use crate::engine::{GuestEngine, ModuleOptions};
 use crate::metrics::{EngineMetrics, Metrics};
+use crate::policy::{PolicyChains, PolicyWorld};
 use crate::shutdown::Shutdown;
+use crate::store::{BlobStore, DirStore};
 use crate::workflows;
 
 /// How long shutdown waits for in-flight work.
@@ -20,6 +23,10 @@ pub struct RunningServer {
     pub vspc_addr: Option<SocketAddr>,
     pub vspc_tls_thumbprint: Option<String>,
     pub cvproxy_addr: Option<SocketAddr>,
+    /// The admin API's bearer token.
+    pub admin_token: String,
+    pub registry: Arc<ModuleRegistry>,
+    pub policies: Arc<PolicyChains>,
     shutdown: Shutdown,
     readiness: Readiness,
 }
@@ -32,10 +39,10 @@ impl RunningServer {
     }
 }
 
-/// The component bytes and limits of module `name`: a configured file, else
-/// the built-in guest of that name.
-pub fn module_source(config: &Config, name: &str) -> anyhow::Result<(Arc<[u8]>, GuestLimits)> {
-    let limits = config.module_limits(name);
+/// The component bytes and options of module `name`: a configured file, else
+/// the built-in guest of that name. This is the module's `builtin` version.
+pub fn module_source(config: &Config, name: &str) -> anyhow::Result<(Arc<[u8]>, ModuleOptions)> {
+    let options = config.module_options(name);
     let bytes: Arc<[u8]> = match config.modules.get(name).and_then(|m| m.path.as_ref()) {
         Some(path) => std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("module {name}: reading {}: {e}", path.display()))?
@@ -44,7 +51,7 @@ pub fn module_source(config: &Config, name: &str) -> anyhow::Result<(Arc<[u8]>, 
             .ok_or_else(|| anyhow::anyhow!("no built-in module named `{name}`"))?
             .into(),
     };
-    Ok((bytes, limits))
+    Ok((bytes, options))
 }
 
 /// Starts everything in `config`; returns once all listeners accept.
@@ -65,42 +72,101 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let shutdown = Shutdown::new();
     let readiness = Readiness::default();
 
+    let store: Arc<dyn BlobStore> =
+        Arc::new(DirStore::open(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!("opening the store in {}: {e}", config.data_dir.display())
+        })?);
+    let options_config = config.clone();
+    let registry = ModuleRegistry::new(
+        Arc::clone(&engine),
+        Arc::clone(&store),
+        config.registry_settings()?,
+        Arc::new(move |name| options_config.module_options(name)),
+    );
+    registry.accept_new_modules(PolicyWorld);
+    let vspc_guest = match &config.vspc {
+        Some(_) => Some(
+            open_builtin(
+                &registry,
+                config,
+                workflows::vspc::MODULE_NAME,
+                workflows::vspc::VspcWorld,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let cvproxy_guest = match &config.cvproxy {
+        Some(_) => Some(
+            open_builtin(
+                &registry,
+                config,
+                workflows::cvproxy::MODULE_NAME,
+                workflows::cvproxy::CvproxyWorld,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let policy_modules = registry.open_stored(PolicyWorld).await?;
+    if !policy_modules.is_empty() {
+        tracing::info!(modules = %policy_modules.join(", "), "policy modules opened");
+    }
+    let served: Vec<&'static str> = [
+        workflows::vspc::MODULE_NAME,
+        workflows::cvproxy::MODULE_NAME,
+    ]
+    .into_iter()
+    .filter(|w| config.serves(w))
+    .collect();
+    let policies = PolicyChains::open(
+        Arc::clone(&registry),
+        Arc::clone(&store),
+        &config.policies,
+        &served,
+        &metrics,
+    )
+    .await?;
+
+    let admin_token =
+        admin::token::load_or_create(config.admin.token.as_deref(), &config.data_dir)?;
     let admin_listener = tokio::net::TcpListener::bind(config.admin.listen)
         .await
         .map_err(|e| anyhow::anyhow!("admin: binding {}: {e}", config.admin.listen))?;
     let admin_addr = admin_listener.local_addr()?;
-    shutdown.spawn(crate::listeners::http::serve(
-        "admin",
+    shutdown.spawn(admin::serve(
         admin_listener,
-        admin::handler(metrics.clone(), readiness.clone()),
+        admin::AdminState {
+            metrics: metrics.clone(),
+            readiness: readiness.clone(),
+            registry: Arc::clone(&registry),
+            policies: Arc::clone(&policies),
+            token: Arc::from(admin_token.as_str()),
+        },
         shutdown.clone(),
     ));
-    tracing::info!(listen = %admin_addr, "admin: listening (/healthz, /readyz, /metrics)");
+    tracing::info!(listen = %admin_addr, "admin: listening (/healthz, /readyz, /metrics, /admin/v1, gRPC postern.v1.ModuleAdmin)");
 
     let mut vspc_addr = None;
     let mut vspc_tls_thumbprint = None;
-    if let Some(vspc) = &config.vspc {
-        let (bytes, limits) = module_source(config, workflows::vspc::MODULE_NAME)?;
-        let started = workflows::vspc::start(
-            vspc,
-            &config.data_dir,
-            &engine,
-            bytes,
-            limits,
-            &metrics,
-            &shutdown,
-        )
-        .await?;
+    if let (Some(vspc), Some(guest)) = (&config.vspc, vspc_guest) {
+        let chain = policies
+            .chain(workflows::vspc::MODULE_NAME)
+            .expect("a served workflow has a chain");
+        let started =
+            workflows::vspc::start(vspc, &config.data_dir, guest, chain, &metrics, &shutdown)
+                .await?;
         vspc_addr = Some(started.local_addr);
         vspc_tls_thumbprint = started.tls_thumbprint;
     }
 
     let mut cvproxy_addr = None;
-    if let Some(cvproxy) = &config.cvproxy {
-        let (bytes, limits) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
-        cvproxy_addr = Some(
-            workflows::cvproxy::start(cvproxy, &engine, bytes, limits, &metrics, &shutdown).await?,
-        );
+    if let (Some(cvproxy), Some(guest)) = (&config.cvproxy, cvproxy_guest) {
+        let chain = policies
+            .chain(workflows::cvproxy::MODULE_NAME)
+            .expect("a served workflow has a chain");
+        cvproxy_addr =
+            Some(workflows::cvproxy::start(cvproxy, guest, chain, &metrics, &shutdown).await?);
     }
 
     readiness.set(true);
@@ -110,9 +176,24 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         vspc_addr,
         vspc_tls_thumbprint,
         cvproxy_addr,
+        admin_token,
+        registry,
+        policies,
         shutdown,
         readiness,
     })
+}
+
+/// Opens a workflow's own module in the registry, `builtin` being the
+/// embedded guest (or the configured file).
+async fn open_builtin<W: crate::engine::registry::ModuleWorld>(
+    registry: &ModuleRegistry,
+    config: &Config,
+    name: &str,
+    world: W,
+) -> anyhow::Result<crate::engine::registry::Live<W::Guest>> {
+    let (bytes, _) = module_source(config, name)?;
+    Ok(registry.open(name, world, Some(bytes)).await?)
 }
 
 /// Loads every configured module without serving (`postern check`).
@@ -126,13 +207,13 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
     )?;
     let mut report = Vec::new();
     if config.vspc.is_some() {
-        let (bytes, limits) = module_source(config, workflows::vspc::MODULE_NAME)?;
-        let guest = workflows::vspc::check_module(&engine, bytes, limits).await?;
+        let (bytes, options) = module_source(config, workflows::vspc::MODULE_NAME)?;
+        let guest = workflows::vspc::check_module(&engine, bytes, options).await?;
         report.push(guest);
     }
     if config.cvproxy.is_some() {
-        let (bytes, limits) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
-        report.push(workflows::cvproxy::check_module(&engine, bytes, limits).await?);
+        let (bytes, options) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
+        report.push(workflows::cvproxy::check_module(&engine, bytes, options).await?);
     }
     Ok(report)
 }

@@ -22,7 +22,9 @@ const SECRET_PREFIX: &str = "ed25519-secret:";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
-    #[error("the module is not signed, and this server accepts only modules signed by a trusted key")]
+    #[error(
+        "the module is not signed, and this server accepts only modules signed by a trusted key"
+    )]
     Missing,
     #[error("malformed signature: {0}")]
     Malformed(String),

@@ -1,12 +1,40 @@
-//! The admin endpoint (loopback): `/healthz`, `/readyz`, `/metrics`.
+//! The admin endpoint (loopback): `/healthz`, `/readyz`, `/metrics`, and the
+//! admin API over HTTP (`/admin/v1/…`) and gRPC (`postern.v1.ModuleAdmin`).
+
+pub mod token;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hyper::{Method, StatusCode};
 
+use crate::engine::registry::ModuleRegistry;
 use crate::listeners::http::{self, HttpHandler};
 use crate::metrics::Metrics;
+use crate::policy::PolicyChains;
+use crate::shutdown::Shutdown;
+
+/// Everything the admin endpoint serves.
+#[derive(Clone)]
+pub struct AdminState {
+    pub metrics: Metrics,
+    pub readiness: Readiness,
+    pub registry: Arc<ModuleRegistry>,
+    pub policies: Arc<PolicyChains>,
+    /// The bearer token of the admin API (not of the probes).
+    pub token: Arc<str>,
+}
+
+/// Serves the admin endpoint on `listener` until shutdown.
+pub async fn serve(listener: tokio::net::TcpListener, state: AdminState, shutdown: Shutdown) {
+    http::serve(
+        "admin",
+        listener,
+        handler(state.metrics.clone(), state.readiness.clone()),
+        shutdown,
+    )
+    .await
+}
 
 /// Ready once every workflow is serving; not ready again once shutdown begins.
 #[derive(Clone, Default)]

@@ -66,7 +66,12 @@ where
     let name = Arc::clone(&module.name);
     let mut store = Store::new(
         engine,
-        GuestState::new(name, limits.memory_bytes, limits.deadline_ticks(EPOCH_TICK)),
+        GuestState::new(
+            name,
+            Arc::clone(&module.settings),
+            limits.memory_bytes,
+            limits.deadline_ticks(EPOCH_TICK),
+        ),
     );
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(1);

@@ -1,4 +1,17 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A module's operator settings (`[modules.<name>.settings]`), read by the
+/// guest through the `settings` import when its world grants it.
+pub type ModuleSettings = Arc<BTreeMap<String, String>>;
+
+/// How a module is run: its limits and its settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModuleOptions {
+    pub limits: GuestLimits,
+    pub settings: ModuleSettings,
+}
 
 /// Limits one guest call runs under; settable per module (`[modules.<name>]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,9 @@ mod cache;
 mod call;
 mod contract;
 mod guest_log;
+mod guest_settings;
 mod limits;
+pub mod registry;
 mod state;
 mod ticker;
 
@@ -18,11 +20,13 @@ pub use cache::AotCache;
 pub use call::GuestError;
 pub use contract::WorldContract;
 pub use guest_log::bindings as log_bindings;
-pub use limits::GuestLimits;
+pub use guest_settings::bindings as settings_bindings;
+pub use limits::{GuestLimits, ModuleOptions, ModuleSettings};
 pub use state::GuestState;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -74,9 +78,36 @@ pub struct LoadedModule {
     pub digest: String,
     pub size: usize,
     pub limits: GuestLimits,
+    pub settings: ModuleSettings,
     /// `None` when the artifact came from the AOT cache.
     pub compile_time: Option<Duration>,
     pub instance_pre: InstancePre<GuestState>,
+    /// Calls of this loaded version (the registry's `describe`).
+    pub stats: CallStats,
+}
+
+/// Calls and failed calls of one loaded module version.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    calls: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl CallStats {
+    fn record(&self, failed: bool) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if failed {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
 }
 
 impl std::fmt::Debug for LoadedModule {
@@ -165,8 +196,9 @@ impl GuestEngine {
         name: &str,
         bytes: Arc<[u8]>,
         contract: &WorldContract,
-        limits: GuestLimits,
+        options: ModuleOptions,
     ) -> Result<LoadedModule, LoadError> {
+        let ModuleOptions { limits, settings } = options;
         let other = |reason: String| LoadError::Other {
             module: name.to_string(),
             reason,
@@ -231,8 +263,10 @@ impl GuestEngine {
             digest,
             size: bytes.len(),
             limits,
+            settings,
             compile_time,
             instance_pre,
+            stats: CallStats::default(),
         })
     }
 
@@ -243,10 +277,10 @@ impl GuestEngine {
         name: &str,
         bytes: Arc<[u8]>,
         contract: &WorldContract,
-        limits: GuestLimits,
+        options: ModuleOptions,
         typed: impl FnOnce(InstancePre<GuestState>) -> wasmtime::Result<P>,
     ) -> Result<(LoadedModule, P), LoadError> {
-        let module = self.load(name, bytes, contract, limits).await?;
+        let module = self.load(name, bytes, contract, options).await?;
         let pre = typed(module.instance_pre.clone()).map_err(|e| LoadError::WorldMismatch {
             module: name.to_string(),
             world: contract.world.to_string(),
@@ -269,6 +303,7 @@ impl GuestEngine {
         let started = Instant::now();
         let result = call::run(&self.engine, module, self.fuel, f).await;
         recorder.record(started.elapsed(), result.as_ref().err());
+        module.stats.record(result.is_err());
         result
     }
 }

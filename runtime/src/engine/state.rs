@@ -6,6 +6,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::call::MemoryCapHit;
 use super::guest_log::bindings::postern::guest::log;
+use super::guest_settings::bindings::postern::guest::settings;
+use super::limits::ModuleSettings;
 
 /// The data of one call's store.
 ///
@@ -16,15 +18,22 @@ use super::guest_log::bindings::postern::guest::log;
 /// [`super::WorldContract`] refuses components that import anything more.
 pub struct GuestState {
     pub(crate) module: Arc<str>,
+    pub(crate) settings: ModuleSettings,
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: CallLimiter,
 }
 
 impl GuestState {
-    pub(crate) fn new(module: Arc<str>, memory_bytes: usize, deadline_ticks: u64) -> Self {
+    pub(crate) fn new(
+        module: Arc<str>,
+        settings: ModuleSettings,
+        memory_bytes: usize,
+        deadline_ticks: u64,
+    ) -> Self {
         Self {
             module,
+            settings,
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             limiter: CallLimiter {
@@ -86,5 +95,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<GuestState>) -> anyhow::Result<(
         .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
     log::add_to_linker::<GuestState, HasSelf<GuestState>>(linker, |state| state)
         .map_err(|e| anyhow::anyhow!("linking postern:guest/log: {e:#}"))?;
+    settings::add_to_linker::<GuestState, HasSelf<GuestState>>(linker, |state| state)
+        .map_err(|e| anyhow::anyhow!("linking postern:guest/settings: {e:#}"))?;
     Ok(())
 }

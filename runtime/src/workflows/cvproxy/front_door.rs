@@ -12,10 +12,11 @@ use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::Cvproxy;
 use super::reply::Reply;
+use super::{Cvproxy, policy_subject};
 use crate::engine::GuestError;
 use crate::listeners::http::{self, BodyError, HttpHandler, HttpResponse, Peer};
+use crate::policy::ChainOutcome;
 
 pub fn handler(cvproxy: Arc<Cvproxy>) -> HttpHandler {
     Arc::new(move |request, peer| Box::pin(handle(Arc::clone(&cvproxy), request, peer)))
@@ -102,7 +103,7 @@ async fn answer(cvproxy: &Cvproxy, request: Request<Incoming>) -> Outcome {
     if !content_type_ok {
         return text_outcome(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     }
-    let guest = cvproxy.guest.load_full();
+    let guest = cvproxy.guest.current();
     let plan = match guest.plan(body.to_vec()).await {
         Ok(Ok(plan)) => plan,
         Ok(Err(input_error)) => {
@@ -113,6 +114,10 @@ async fn answer(cvproxy: &Cvproxy, request: Request<Incoming>) -> Outcome {
             return json_outcome(&Reply::error(guest_failure_text(&error)), "module_error");
         }
     };
+    let plan = match apply_policies(cvproxy, plan).await {
+        Ok(plan) => plan,
+        Err(outcome) => return outcome,
+    };
     let report = deploy(cvproxy, plan).await;
     let label = if report.errors.is_empty() {
         "deployed"
@@ -120,6 +125,52 @@ async fn answer(cvproxy: &Cvproxy, request: Request<Incoming>) -> Outcome {
         "deploy_error"
     };
     json_outcome(&Reply::from_report(&report), label)
+}
+
+/// The plan after the workflow's policy chain, or the reply refusing it.
+async fn apply_policies(
+    cvproxy: &Cvproxy,
+    plan: super::DeployPlan,
+) -> Result<super::DeployPlan, Outcome> {
+    if cvproxy.policies.is_empty() {
+        return Ok(plan);
+    }
+    let subject = policy_subject::subject(&plan);
+    match cvproxy
+        .policies
+        .evaluate(policy_subject::SUBJECT_KIND, subject)
+        .await
+    {
+        ChainOutcome::Allowed { mutated: None } => Ok(plan),
+        ChainOutcome::Allowed {
+            mutated: Some(json),
+        } => policy_subject::mutated(&plan, &json).map_err(|reason| {
+            json_outcome(
+                &Reply::error(format!(
+                    "PolicyError: a policy mutated the deploy plan into an invalid one: {reason}"
+                )),
+                "policy_error",
+            )
+        }),
+        ChainOutcome::Denied { module, reasons } => {
+            let errors = if reasons.is_empty() {
+                vec![format!("PolicyDenied: {module}: denied")]
+            } else {
+                reasons
+                    .iter()
+                    .map(|reason| format!("PolicyDenied: {module}: {reason}"))
+                    .collect()
+            };
+            Err(json_outcome(&Reply::Error(errors), "policy_denied"))
+        }
+        ChainOutcome::Failed { module, error } => Err(json_outcome(
+            &Reply::error(format!(
+                "PolicyError: {module}: {}",
+                policy_failure_text(&error)
+            )),
+            "policy_error",
+        )),
+    }
 }
 
 /// Runs the deployment as its own task: a client that disconnects must not
@@ -167,6 +218,16 @@ fn guest_failure_text(error: &GuestError) -> String {
         GuestError::Timeout { .. } => "ModuleError: the cvproxy module timed out".into(),
         GuestError::OutOfFuel { .. } => "ModuleError: the cvproxy module ran out of fuel".into(),
         GuestError::Trap { .. } => "ModuleError: the cvproxy module failed (trap)".into(),
+    }
+}
+
+/// A failed policy's part of the reply (the module is named by the caller).
+fn policy_failure_text(error: &GuestError) -> &'static str {
+    match error {
+        GuestError::MemoryCap { .. } => "the policy ran out of memory",
+        GuestError::Timeout { .. } => "the policy timed out",
+        GuestError::OutOfFuel { .. } => "the policy ran out of fuel",
+        GuestError::Trap { .. } => "the policy failed (trap)",
     }
 }
 

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::{GuestEngine, GuestError, GuestLimits, LoadError, LoadedModule, WorldContract};
+use crate::engine::registry::{LoadFuture, ModuleWorld};
+use crate::engine::{
+    GuestEngine, GuestError, LoadError, LoadedModule, ModuleOptions, WorldContract,
+};
 use crate::metrics::CallRecorder;
 
 use super::plan::{DeployPlan, DeviceSpec};
@@ -28,6 +31,33 @@ pub const CONTRACT: WorldContract = WorldContract {
 /// The built-in guest's module name (and `[modules.cvproxy]` in the config).
 pub const MODULE_NAME: &str = "cvproxy";
 
+/// The `cvproxy` world, for the module registry (upload, hot swap, rollback).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CvproxyWorld;
+
+impl ModuleWorld for CvproxyWorld {
+    type Guest = CvproxyGuest;
+
+    fn contract(&self) -> &'static WorldContract {
+        &CONTRACT
+    }
+
+    fn load(
+        &self,
+        engine: &Arc<GuestEngine>,
+        _name: &str,
+        bytes: Arc<[u8]>,
+        options: ModuleOptions,
+    ) -> LoadFuture<CvproxyGuest> {
+        let engine = Arc::clone(engine);
+        Box::pin(async move { CvproxyGuest::load(&engine, bytes, options).await })
+    }
+
+    fn module(guest: &CvproxyGuest) -> &LoadedModule {
+        &guest.module
+    }
+}
+
 /// The loaded `cvproxy` module with its typed pre-instance.
 pub struct CvproxyGuest {
     engine: Arc<GuestEngine>,
@@ -40,14 +70,14 @@ impl CvproxyGuest {
     pub async fn load(
         engine: &Arc<GuestEngine>,
         bytes: Arc<[u8]>,
-        limits: GuestLimits,
+        options: ModuleOptions,
     ) -> Result<Self, LoadError> {
         let (module, pre) = engine
             .load_typed(
                 MODULE_NAME,
                 bytes,
                 &CONTRACT,
-                limits,
+                options,
                 bindings::CvproxyPre::new,
             )
             .await?;

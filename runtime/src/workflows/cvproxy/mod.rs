@@ -11,6 +11,7 @@ mod front_door;
 pub mod guest;
 mod metrics;
 pub mod plan;
+pub mod policy_subject;
 pub mod proto;
 pub mod reply;
 
@@ -19,17 +20,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use serde::Deserialize;
 
-use crate::engine::{GuestEngine, GuestLimits};
+use crate::engine::registry::Live;
+use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::http::{HttpServe, PathMatch, Route, Router};
 use crate::metrics::Metrics;
+use crate::policy::PolicyChain;
 use crate::shutdown::Shutdown;
 use cloudvision::{ClientSettings, CloudVision};
 use metrics::CvproxyMetrics;
 
-pub use guest::{CvproxyGuest, MODULE_NAME};
+pub use guest::{CvproxyGuest, CvproxyWorld, MODULE_NAME};
 pub use plan::{DeployPlan, DeployReport, DeviceSpec, WorkspaceOutcome};
 
 /// `[cvproxy]` in the configuration (spec 17).
@@ -120,22 +122,22 @@ impl CvproxyConfig {
 /// The running workflow's shared state.
 pub struct Cvproxy {
     config: CvproxyConfig,
-    guest: ArcSwap<CvproxyGuest>,
+    guest: Live<CvproxyGuest>,
+    policies: Arc<PolicyChain>,
     cloudvision: CloudVision,
     metrics: CvproxyMetrics,
     shutdown: Shutdown,
 }
 
-/// Loads the guest, binds the listener and starts serving.
+/// Binds the listener and starts serving with the registry's live guest
+/// and the workflow's policy chain.
 pub async fn start(
     config: &CvproxyConfig,
-    engine: &Arc<GuestEngine>,
-    module: Arc<[u8]>,
-    limits: GuestLimits,
+    guest: Live<CvproxyGuest>,
+    policies: Arc<PolicyChain>,
     metrics: &Metrics,
     shutdown: &Shutdown,
 ) -> anyhow::Result<SocketAddr> {
-    let guest = CvproxyGuest::load(engine, module, limits).await?;
     let cloudvision = CloudVision::new(config.client_settings())
         .map_err(|e| anyhow::anyhow!("cvproxy: {e:#}"))?;
     if config.tls.insecure {
@@ -149,12 +151,13 @@ pub async fn start(
     let local_addr = listener.local_addr()?;
     tracing::info!(
         listen = %local_addr,
-        module_digest = %guest.module().digest,
+        module_digest = %guest.current().module().digest,
         "cvproxy: listening (POST /)"
     );
     let cvproxy = Arc::new(Cvproxy {
         config: config.clone(),
-        guest: ArcSwap::from_pointee(guest),
+        guest,
+        policies,
         cloudvision,
         metrics: CvproxyMetrics::new(metrics),
         shutdown: shutdown.clone(),
@@ -182,9 +185,9 @@ pub async fn start(
 pub async fn check_module(
     engine: &Arc<GuestEngine>,
     module: Arc<[u8]>,
-    limits: GuestLimits,
+    options: ModuleOptions,
 ) -> anyhow::Result<String> {
-    let guest = CvproxyGuest::load(engine, module, limits).await?;
+    let guest = CvproxyGuest::load(engine, module, options).await?;
     let module = guest.module();
     Ok(format!(
         "cvproxy: module `{}` sha256:{} ({} bytes) satisfies world `cvproxy`",

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::{GuestEngine, GuestError, LoadError, LoadedModule, WorldContract};
+use crate::engine::registry::{LoadFuture, ModuleWorld};
+use crate::engine::{
+    GuestEngine, GuestError, LoadError, LoadedModule, ModuleOptions, WorldContract,
+};
 use crate::metrics::CallRecorder;
 
 mod bindings {
@@ -36,6 +39,33 @@ pub enum GuestAnswer {
     Refused(Refusal),
 }
 
+/// The `vspc` world, for the module registry (upload, hot swap, rollback).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VspcWorld;
+
+impl ModuleWorld for VspcWorld {
+    type Guest = VspcGuest;
+
+    fn contract(&self) -> &'static WorldContract {
+        &CONTRACT
+    }
+
+    fn load(
+        &self,
+        engine: &Arc<GuestEngine>,
+        _name: &str,
+        bytes: Arc<[u8]>,
+        options: ModuleOptions,
+    ) -> LoadFuture<VspcGuest> {
+        let engine = Arc::clone(engine);
+        Box::pin(async move { VspcGuest::load(&engine, bytes, options).await })
+    }
+
+    fn module(guest: &VspcGuest) -> &LoadedModule {
+        &guest.module
+    }
+}
+
 /// The loaded `vspc` module with its typed pre-instance.
 pub struct VspcGuest {
     engine: Arc<GuestEngine>,
@@ -48,14 +78,14 @@ impl VspcGuest {
     pub async fn load(
         engine: &Arc<GuestEngine>,
         bytes: Arc<[u8]>,
-        limits: crate::engine::GuestLimits,
+        options: ModuleOptions,
     ) -> Result<Self, LoadError> {
         let (module, pre) = engine
             .load_typed(
                 MODULE_NAME,
                 bytes,
                 &CONTRACT,
-                limits,
+                options,
                 bindings::VspcPre::new,
             )
             .await?;

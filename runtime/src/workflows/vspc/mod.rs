@@ -10,6 +10,7 @@ mod driver;
 mod guest;
 mod metrics;
 mod packet;
+pub mod policy_subject;
 mod session;
 mod vmotion;
 pub mod vmware;
@@ -20,20 +21,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use serde::Deserialize;
 
 pub use packet::RequestCode;
 
-use crate::engine::{GuestEngine, GuestLimits};
+use crate::engine::registry::Live;
+use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::tcp::{Handler, TcpServe};
 use crate::metrics::Metrics;
+use crate::policy::PolicyChain;
 use crate::shutdown::Shutdown;
 use driver::FileDriver;
 use metrics::VspcMetrics;
 use vmotion::VmotionRegistry;
 
-pub use guest::{GuestAnswer, MODULE_NAME, VmIdentity, VspcGuest};
+pub use guest::{GuestAnswer, MODULE_NAME, VmIdentity, VspcGuest, VspcWorld};
 
 /// `[vspc]` in the configuration (spec 14).
 #[derive(Debug, Clone, Deserialize)]
@@ -128,7 +130,8 @@ impl VspcConfig {
 pub struct Vspc {
     config: VspcConfig,
     driver: FileDriver,
-    guest: ArcSwap<VspcGuest>,
+    guest: Live<VspcGuest>,
+    policies: Arc<PolicyChain>,
     vmotions: VmotionRegistry,
     metrics: VspcMetrics,
     connection_ids: AtomicU64,
@@ -146,13 +149,13 @@ pub struct Started {
     pub tls_thumbprint: Option<String>,
 }
 
-/// Loads the guest, binds the listener and starts accepting.
+/// Binds the listener and starts accepting, with the registry's live guest
+/// and the workflow's policy chain.
 pub async fn start(
     config: &VspcConfig,
     data_dir: &Path,
-    engine: &Arc<GuestEngine>,
-    module: Arc<[u8]>,
-    limits: GuestLimits,
+    guest: Live<VspcGuest>,
+    policies: Arc<PolicyChain>,
     metrics: &Metrics,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Started> {
@@ -163,7 +166,6 @@ pub async fn start(
             directory.display()
         )
     })?;
-    let guest = VspcGuest::load(engine, module, limits).await?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(crate::listeners::tls::load_identity(cert, key)?),
         _ => None,
@@ -178,7 +180,7 @@ pub async fn start(
         tls = tls.is_some(),
         uri = %config.uri,
         directory = %directory.display(),
-        module_digest = %guest.module().digest,
+        module_digest = %guest.current().module().digest,
         "vspc: listening"
     );
     if let Some(thumbprint) = &tls_thumbprint {
@@ -187,7 +189,8 @@ pub async fn start(
     let vspc = Arc::new(Vspc {
         config: config.clone(),
         driver: FileDriver::new(directory, config.max_file_bytes),
-        guest: ArcSwap::from_pointee(guest),
+        guest,
+        policies,
         vmotions: VmotionRegistry::new(config.vmotion_timeout),
         metrics: VspcMetrics::new(metrics),
         connection_ids: AtomicU64::new(1),
@@ -215,9 +218,9 @@ pub async fn start(
 pub async fn check_module(
     engine: &Arc<GuestEngine>,
     module: Arc<[u8]>,
-    limits: GuestLimits,
+    options: ModuleOptions,
 ) -> anyhow::Result<String> {
-    let guest = VspcGuest::load(engine, module, limits).await?;
+    let guest = VspcGuest::load(engine, module, options).await?;
     let module = guest.module();
     Ok(format!(
         "vspc: module `{}` sha256:{} ({} bytes) satisfies world `vspc`",

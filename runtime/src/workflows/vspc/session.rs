@@ -10,10 +10,12 @@ use super::Vspc;
 use super::driver::FileRefusal;
 use super::guest::{GuestAnswer, RefusalKind, VmIdentity};
 use super::packet::{self, RequestCode};
+use super::policy_subject;
 use super::vmotion::{ConnectionId, VmotionKey};
 use super::vmware::*;
 use crate::listeners::tcp::{Accepted, BoxedIo};
 use crate::listeners::telnet::{self, Negotiator, OptionPolicy, TelnetDecoder, TelnetEvent};
+use crate::policy::ChainOutcome;
 use crate::shutdown::Shutdown;
 
 const BINARY: u8 = 0x00;
@@ -423,9 +425,10 @@ impl Session {
             vc_uuid: self.identity.vc_uuid.clone(),
             location_uuid: self.identity.location_uuid.clone(),
         };
-        let guest = self.vspc.guest.load_full();
-        match guest.respond(code, vm, file).await {
+        let guest = self.vspc.guest.current();
+        match guest.respond(code, vm.clone(), file).await {
             Ok(GuestAnswer::Body(body)) => {
+                let body = self.apply_policies(code, &vm, body).await?;
                 metrics.request(code.label(), "replied");
                 Some(packet::reply_line(code, &body))
             }
@@ -449,6 +452,46 @@ impl Session {
                 None
             }
         }
+    }
+
+    /// The answer after the workflow's policy chain, or `None` (logged and
+    /// counted) when a policy denied it or failed.
+    async fn apply_policies(
+        &self,
+        code: RequestCode,
+        vm: &VmIdentity,
+        body: String,
+    ) -> Option<String> {
+        let policies = &self.vspc.policies;
+        if policies.is_empty() {
+            return Some(body);
+        }
+        let subject = policy_subject::subject(code, vm, &body);
+        let outcome = match policies
+            .evaluate(policy_subject::SUBJECT_KIND, subject)
+            .await
+        {
+            ChainOutcome::Allowed { mutated: None } => return Some(body),
+            ChainOutcome::Allowed {
+                mutated: Some(json),
+            } => match policy_subject::mutated_answer(&json) {
+                Ok(answer) => return Some(answer),
+                Err(reason) => {
+                    tracing::error!(peer = %self.peer, %reason, "a policy mutated the answer into an invalid subject; no reply");
+                    "policy_failed"
+                }
+            },
+            ChainOutcome::Denied { module, reasons } => {
+                tracing::warn!(peer = %self.peer, %module, reasons = %reasons.join("; "), "policy denied the answer; no reply");
+                "policy_denied"
+            }
+            ChainOutcome::Failed { module, error } => {
+                tracing::error!(peer = %self.peer, %module, %error, "policy failed; no reply");
+                "policy_failed"
+            }
+        };
+        self.vspc.metrics.request(code.label(), outcome);
+        None
     }
 
     /// Writes a reply, or queues it while this connection's VM migrates.
