@@ -1,6 +1,7 @@
 //! The admin endpoint (loopback): `/healthz`, `/readyz`, `/metrics`, and the
 //! admin API over HTTP (`/admin/v1/…`) and gRPC (`postern.v1.ModuleAdmin`).
 
+pub mod proto;
 pub mod token;
 
 use std::sync::Arc;
