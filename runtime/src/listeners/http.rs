@@ -186,15 +186,66 @@ impl HttpServe {
     pub async fn run(self, shutdown: Shutdown) {
         let name = self.name;
         let router = Arc::new(self.router);
+        ServiceServe {
+            name,
+            listener: self.listener,
+            tls: self.tls,
+            max_connections: self.max_connections,
+            make_service: move |peer: Peer| {
+                let router = Arc::clone(&router);
+                hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let router = Arc::clone(&router);
+                    async move { Ok::<_, Infallible>(router.dispatch(request, peer).await) }
+                })
+            },
+        }
+        .run(shutdown)
+        .await
+    }
+}
+
+/// A listener serving any hyper service, for responses a [`Router`] cannot
+/// give: streamed bodies and trailers (gRPC). Same accept loop, connection
+/// limit, header timeout and graceful drain as [`HttpServe`].
+pub struct ServiceServe<M> {
+    pub name: &'static str,
+    pub listener: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+    pub max_connections: usize,
+    /// Builds the service of one connection.
+    pub make_service: M,
+}
+
+impl<M, S, B> ServiceServe<M>
+where
+    M: Fn(Peer) -> S + Send + Sync + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    /// Serves until shutdown; open connections then finish the requests in
+    /// flight and close.
+    pub async fn run(self, shutdown: Shutdown) {
+        let name = self.name;
+        let make_service = Arc::new(self.make_service);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The timer enables hyper's header-read timeout (slow-header clients).
         builder.http1().timer(TokioTimer::new());
         builder.http2().timer(TokioTimer::new());
         let builder = Arc::new(builder);
         let handler: super::tcp::Handler = Arc::new(move |accepted: Accepted, shutdown| {
-            let router = Arc::clone(&router);
+            let make_service = Arc::clone(&make_service);
             let builder = Arc::clone(&builder);
-            Box::pin(serve_connection(name, accepted, router, builder, shutdown))
+            Box::pin(serve_connection(
+                name,
+                accepted,
+                make_service,
+                builder,
+                shutdown,
+            ))
         });
         TcpServe {
             protocol: name,
@@ -209,21 +260,28 @@ impl HttpServe {
     }
 }
 
-async fn serve_connection(
+async fn serve_connection<M, S, B>(
     name: &'static str,
     accepted: Accepted,
-    router: Arc<Router>,
+    make_service: Arc<M>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     shutdown: Shutdown,
-) {
+) where
+    M: Fn(Peer) -> S,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let peer = Peer {
         addr: accepted.peer,
     };
-    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let router = Arc::clone(&router);
-        let span = tracing::debug_span!("request", listener = name, method = %request.method(), path = %request.uri().path());
-        async move { Ok::<_, Infallible>(router.dispatch(request, peer).await) }.instrument(span)
-    });
+    let service = Traced {
+        name,
+        inner: make_service(peer),
+    };
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(accepted.io), service);
     tokio::pin!(connection);
     let result = tokio::select! {
@@ -235,6 +293,31 @@ async fn serve_connection(
     };
     if let Err(error) = result {
         tracing::debug!(listener = name, peer = %peer.addr, %error, "http connection ended with an error");
+    }
+}
+
+/// Runs every request of a connection in its own span (HTTP/2 streams are
+/// served by separate tasks, outside the connection's span).
+struct Traced<S> {
+    name: &'static str,
+    inner: S,
+}
+
+impl<S> hyper::service::Service<Request<Incoming>> for Traced<S>
+where
+    S: hyper::service::Service<Request<Incoming>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = tracing::instrument::Instrumented<S::Future>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let span = tracing::debug_span!("request", listener = self.name, method = %request.method(), path = %request.uri().path());
+        let future = {
+            let _entered = span.enter();
+            self.inner.call(request)
+        };
+        future.instrument(span)
     }
 }
 
