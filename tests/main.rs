@@ -3,6 +3,7 @@
 
 mod cli;
 mod cvproxy;
+mod modules;
 mod support;
 mod telnet_codec;
 mod vspc;

@@ -108,6 +108,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         ),
         None => None,
     };
+    // A module file in the config under a name no workflow owns is a policy
+    // whose `builtin` version is that file (policies without the admin API).
+    for (name, module) in &config.modules {
+        if module.path.is_some() && !config.serves(name) && !is_workflow_module(name) {
+            let (bytes, _) = module_source(config, name)?;
+            registry.open(name, PolicyWorld, Some(bytes)).await?;
+        }
+    }
     let policy_modules = registry.open_stored(PolicyWorld).await?;
     if !policy_modules.is_empty() {
         tracing::info!(modules = %policy_modules.join(", "), "policy modules opened");
@@ -182,6 +190,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         shutdown,
         readiness,
     })
+}
+
+fn is_workflow_module(name: &str) -> bool {
+    [workflows::vspc::MODULE_NAME, workflows::cvproxy::MODULE_NAME].contains(&name)
 }
 
 /// Opens a workflow's own module in the registry, `builtin` being the

@@ -7,4 +7,4 @@ mod deploy_transport;
 pub mod fake;
 mod fake_selftest;
 mod front_door;
-mod harness;
+pub mod harness;

@@ -1,7 +1,7 @@
 //! The vspc workflow over real TCP (and TLS) with the ESXi emulator.
 
 mod capture;
-mod esxi;
+pub mod esxi;
 mod golden;
 mod handshake;
 mod limits;
