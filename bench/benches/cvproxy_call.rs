@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use postern::engine::{EngineSettings, GuestEngine, GuestLimits};
+use postern::engine::{EngineSettings, GuestEngine, ModuleOptions};
 use postern::metrics::{EngineMetrics, Metrics};
 use postern::workflows::cvproxy::CvproxyGuest;
 use postern_bench::cvproxy::SCHEMA_ERROR_BODY;
@@ -29,7 +29,7 @@ fn cvproxy_call(c: &mut Criterion) {
         )
         .unwrap();
         let bytes: Arc<[u8]> = postern::guests::builtin("cvproxy").unwrap().into();
-        CvproxyGuest::load(&engine, bytes, GuestLimits::default())
+        CvproxyGuest::load(&engine, bytes, ModuleOptions::default())
             .await
             .unwrap()
     });

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use postern::engine::{EngineSettings, GuestEngine, GuestLimits};
+use postern::engine::{EngineSettings, GuestEngine, ModuleOptions};
 use postern::metrics::{EngineMetrics, Metrics};
 use postern::workflows::vspc::{GuestAnswer, RequestCode, VmIdentity, VspcGuest};
 
@@ -36,7 +36,7 @@ fn guest_call(c: &mut Criterion) {
         )
         .unwrap();
         let bytes: Arc<[u8]> = postern::guests::builtin("vspc").unwrap().into();
-        VspcGuest::load(&engine, bytes, GuestLimits::default())
+        VspcGuest::load(&engine, bytes, ModuleOptions::default())
             .await
             .unwrap()
     });

@@ -2,4 +2,5 @@
 //! binaries in `src/bin` are thin wrappers around them.
 
 pub mod cvproxy;
+pub mod policy;
 pub mod vspc;
