@@ -3,6 +3,7 @@
 //! the decisions. See `DESIGN.md` in the shared folder and the README.
 
 pub mod admin;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod guests;

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use postern::cli::{ModuleCommand, PolicyCommand};
 use postern::config::Config;
 use postern::telemetry::{self, LogFormat};
 
@@ -37,11 +38,33 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Manage live modules on a running server (push, list, activate,
+    /// rollback, ...) and sign them.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Module(ModuleCommand),
+    /// Show or replace a workflow's policy chain on a running server.
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Policy(PolicyCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    match cli.command {
+        Command::Serve { config } => run_server(cli.log_format, serve(config)),
+        Command::Check { config } => run_server(cli.log_format, check(config)),
+        // The admin-client commands report in one line of their own; the
+        // server's log output would only add noise around it.
+        Command::Module(command) => postern::cli::run_module(command),
+        Command::Policy(command) => postern::cli::run_policy(command),
+    }
+}
+
+/// Logging and the multi-threaded runtime the server needs, then `task`.
+fn run_server(
+    log_format: LogFormat,
+    task: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> ExitCode {
+    telemetry::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -52,13 +75,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve { config } => serve(config).await,
-            Command::Check { config } => check(config).await,
-        }
-    });
-    match result {
+    match runtime.block_on(task) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
