@@ -28,7 +28,10 @@ fn start() -> Bench {
     let config = format!(
         "data_dir = {:?}\n[admin]\nlisten = \"127.0.0.1:0\"\n[engine]\ncache_dir = {:?}\n[cvproxy]\nlisten = \"127.0.0.1:0\"\n",
         data.path().display().to_string(),
-        std::env::temp_dir().join("postern-bench-aot").display().to_string(),
+        std::env::temp_dir()
+            .join("postern-bench-aot")
+            .display()
+            .to_string(),
     );
     let config = postern::Config::parse(&config, "bench").unwrap();
     let policy: Arc<[u8]> = std::fs::read(postern_bench::policy::allow_policy_path())

@@ -193,7 +193,11 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 }
 
 fn is_workflow_module(name: &str) -> bool {
-    [workflows::vspc::MODULE_NAME, workflows::cvproxy::MODULE_NAME].contains(&name)
+    [
+        workflows::vspc::MODULE_NAME,
+        workflows::cvproxy::MODULE_NAME,
+    ]
+    .contains(&name)
 }
 
 /// Opens a workflow's own module in the registry, `builtin` being the

@@ -9,7 +9,6 @@ use tokio::io::AsyncWriteExt;
 
 use crate::support::{self, RawResponse};
 
-
 /// The component bytes of a test guest built by runtime/build.rs.
 pub fn guest(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
@@ -80,8 +79,13 @@ impl ModulesServer {
 
     /// One admin API request with the bearer token.
     pub async fn admin(&self, method: &str, path: &str, body: &[u8]) -> RawResponse {
-        self.admin_with(method, path, &[("Authorization", &format!("Bearer {}", self.token))], body)
-            .await
+        self.admin_with(
+            method,
+            path,
+            &[("Authorization", &format!("Bearer {}", self.token))],
+            body,
+        )
+        .await
     }
 
     /// One admin API request with exactly these extra headers.
@@ -149,7 +153,11 @@ impl ModulesServer {
             .collect();
         let body = serde_json::json!({ "entries": entries }).to_string();
         let (status, json) = self
-            .admin_json("PUT", &format!("/admin/v1/policies/{workflow}"), body.as_bytes())
+            .admin_json(
+                "PUT",
+                &format!("/admin/v1/policies/{workflow}"),
+                body.as_bytes(),
+            )
             .await;
         assert_eq!(status, 200, "setting the {workflow} chain: {json}");
     }

@@ -44,10 +44,18 @@ async fn clients_see_only_old_or_new_answers_while_versions_flip() {
         }));
     }
     for round in 0..20 {
-        let version = if round % 2 == 0 { "builtin" } else { alt.as_str() };
+        let version = if round % 2 == 0 {
+            "builtin"
+        } else {
+            alt.as_str()
+        };
         let body = serde_json::json!({ "version": version }).to_string();
         let (status, json) = server
-            .admin_json("POST", "/admin/v1/modules/cvproxy/activate", body.as_bytes())
+            .admin_json(
+                "POST",
+                "/admin/v1/modules/cvproxy/activate",
+                body.as_bytes(),
+            )
             .await;
         assert_eq!(status, 200, "{json}");
         // Let requests run on this version before the next flip.
@@ -63,7 +71,10 @@ async fn clients_see_only_old_or_new_answers_while_versions_flip() {
         total_old += saw_old;
         total_new += saw_new;
     }
-    assert!(total_old > 0 && total_new > 0, "old {total_old}, new {total_new}");
+    assert!(
+        total_old > 0 && total_new > 0,
+        "old {total_old}, new {total_new}"
+    );
     assert_eq!(
         server
             .metric("postern_cvproxy_requests_total{outcome=\"module_error\"}")

@@ -9,7 +9,10 @@ async fn upload_activate_rollback_and_delete_switch_what_cvproxy_answers() {
     let data = tempfile::tempdir().unwrap();
     let server = ModulesServer::start(data.path(), Setup::default()).await;
     assert_eq!(server.active("cvproxy").await, "builtin");
-    assert_eq!(server.cvproxy_reply(INVALID_BODY).await, builtin_answer_to_invalid());
+    assert_eq!(
+        server.cvproxy_reply(INVALID_BODY).await,
+        builtin_answer_to_invalid()
+    );
 
     let alt = server.upload("cvproxy", &guest(guests::CVPROXY_ALT)).await;
     assert_eq!(alt.len(), 64);
@@ -22,12 +25,19 @@ async fn upload_activate_rollback_and_delete_switch_what_cvproxy_answers() {
         .await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["active"], "builtin");
-    assert_eq!(server.cvproxy_reply(INVALID_BODY).await, builtin_answer_to_invalid());
+    assert_eq!(
+        server.cvproxy_reply(INVALID_BODY).await,
+        builtin_answer_to_invalid()
+    );
 
     // Any stored version, by a unique prefix of its digest.
     let body = serde_json::json!({ "version": &alt[..12] }).to_string();
     let (status, json) = server
-        .admin_json("POST", "/admin/v1/modules/cvproxy/activate", body.as_bytes())
+        .admin_json(
+            "POST",
+            "/admin/v1/modules/cvproxy/activate",
+            body.as_bytes(),
+        )
         .await;
     assert_eq!(status, 200, "{json}");
     assert_eq!(json["active"], alt.as_str());
@@ -38,7 +48,11 @@ async fn upload_activate_rollback_and_delete_switch_what_cvproxy_answers() {
     let (status, json) = server.admin_json("DELETE", &path, b"").await;
     assert_eq!(status, 409, "{json}");
     let (status, _) = server
-        .admin_json("POST", "/admin/v1/modules/cvproxy/activate", br#"{"version": "builtin"}"#)
+        .admin_json(
+            "POST",
+            "/admin/v1/modules/cvproxy/activate",
+            br#"{"version": "builtin"}"#,
+        )
         .await;
     assert_eq!(status, 200);
     let (status, json) = server.admin_json("DELETE", &path, b"").await;
@@ -50,7 +64,12 @@ async fn upload_activate_rollback_and_delete_switch_what_cvproxy_answers() {
         .map(|v| v["version"].as_str().unwrap())
         .collect();
     assert_eq!(versions, ["builtin"]);
-    assert!(!data.path().join(format!("modules/cvproxy/{alt}.wasm")).exists());
+    assert!(
+        !data
+            .path()
+            .join(format!("modules/cvproxy/{alt}.wasm"))
+            .exists()
+    );
     let (status, _) = server.admin_json("DELETE", &path, b"").await;
     assert_eq!(status, 404);
     // The built-in version and a workflow's module stay.
@@ -58,7 +77,9 @@ async fn upload_activate_rollback_and_delete_switch_what_cvproxy_answers() {
         .admin_json("DELETE", "/admin/v1/modules/cvproxy/versions/builtin", b"")
         .await;
     assert_eq!(status, 409);
-    let (status, _) = server.admin_json("DELETE", "/admin/v1/modules/cvproxy", b"").await;
+    let (status, _) = server
+        .admin_json("DELETE", "/admin/v1/modules/cvproxy", b"")
+        .await;
     assert_eq!(status, 409);
     server.shut_down().await;
 }
@@ -82,12 +103,18 @@ async fn describe_reports_world_digest_size_compile_time_and_calls() {
     assert!(module["versions"][0]["uploaded_at"].is_string());
     assert_eq!(module["used_by"][0], "cvproxy");
     // A policy in a chain cannot be removed.
-    let (status, json) = server.admin_json("DELETE", "/admin/v1/modules/gate", b"").await;
+    let (status, json) = server
+        .admin_json("DELETE", "/admin/v1/modules/gate", b"")
+        .await;
     assert_eq!(status, 409, "{json}");
     server.set_chain("cvproxy", &[]).await;
-    let (status, _) = server.admin_json("DELETE", "/admin/v1/modules/gate", b"").await;
+    let (status, _) = server
+        .admin_json("DELETE", "/admin/v1/modules/gate", b"")
+        .await;
     assert_eq!(status, 204);
-    let (status, _) = server.admin_json("GET", "/admin/v1/modules/gate", b"").await;
+    let (status, _) = server
+        .admin_json("GET", "/admin/v1/modules/gate", b"")
+        .await;
     assert_eq!(status, 404);
     server.shut_down().await;
 }
@@ -120,14 +147,36 @@ async fn refused_uploads_leave_the_active_version_serving() {
     let core_module = b"\0asm\x01\0\0\0".to_vec();
     let over_limit = vec![0u8; (1 << 20) + 1];
     let cases: [(&str, Vec<u8>, u16, &str); 5] = [
-        ("not wasm", b"hello, world".to_vec(), 422, "not a WebAssembly component"),
-        ("a core module", core_module, 422, "not a WebAssembly component"),
-        ("the vspc world", postern::guests::builtin("vspc").unwrap().to_vec(), 422, "`cvproxy` world"),
-        ("a policy", guest(guests::POLICY_FIXED), 422, "`cvproxy` world"),
+        (
+            "not wasm",
+            b"hello, world".to_vec(),
+            422,
+            "not a WebAssembly component",
+        ),
+        (
+            "a core module",
+            core_module,
+            422,
+            "not a WebAssembly component",
+        ),
+        (
+            "the vspc world",
+            postern::guests::builtin("vspc").unwrap().to_vec(),
+            422,
+            "`cvproxy` world",
+        ),
+        (
+            "a policy",
+            guest(guests::POLICY_FIXED),
+            422,
+            "`cvproxy` world",
+        ),
         ("over the limit", over_limit, 413, "over the upload limit"),
     ];
     for (what, bytes, status, text) in cases {
-        let response = server.admin("POST", "/admin/v1/modules/cvproxy", &bytes).await;
+        let response = server
+            .admin("POST", "/admin/v1/modules/cvproxy", &bytes)
+            .await;
         assert_eq!(response.status, status, "{what}: {}", response.text());
         if status != 413 || response.body.starts_with(b"{") {
             let json: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
@@ -135,12 +184,18 @@ async fn refused_uploads_leave_the_active_version_serving() {
             assert!(error.contains(text), "{what}: {error}");
         }
         assert_eq!(server.active("cvproxy").await, alt, "{what}");
-        assert_eq!(server.cvproxy_reply(INVALID_BODY).await, alt_answer(), "{what}");
+        assert_eq!(
+            server.cvproxy_reply(INVALID_BODY).await,
+            alt_answer(),
+            "{what}"
+        );
     }
     let module = server.module("cvproxy").await;
     assert_eq!(module["versions"].as_array().unwrap().len(), 2);
     // Nothing of the refused uploads was stored.
-    let stored = std::fs::read_dir(data.path().join("modules/cvproxy")).unwrap().count();
+    let stored = std::fs::read_dir(data.path().join("modules/cvproxy"))
+        .unwrap()
+        .count();
     assert_eq!(stored, 2, "module.json and one .wasm");
     server.shut_down().await;
 }
@@ -154,22 +209,40 @@ async fn the_admin_api_needs_the_bearer_token() {
         &std::fs::metadata(&token_file).unwrap().permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
-    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), server.token);
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap().trim(),
+        server.token
+    );
 
-    let none = server.admin_with("GET", "/admin/v1/modules", &[], b"").await;
+    let none = server
+        .admin_with("GET", "/admin/v1/modules", &[], b"")
+        .await;
     assert_eq!(none.status, 401);
     assert_eq!(none.header("www-authenticate"), Some("Bearer"));
     let wrong = server
-        .admin_with("GET", "/admin/v1/modules", &[("Authorization", "Bearer nope")], b"")
+        .admin_with(
+            "GET",
+            "/admin/v1/modules",
+            &[("Authorization", "Bearer nope")],
+            b"",
+        )
         .await;
     assert_eq!(wrong.status, 401);
     let upload = server
-        .admin_with("POST", "/admin/v1/modules/cvproxy", &[], &guest(guests::CVPROXY_ALT))
+        .admin_with(
+            "POST",
+            "/admin/v1/modules/cvproxy",
+            &[],
+            &guest(guests::CVPROXY_ALT),
+        )
         .await;
     assert_eq!(upload.status, 401);
     assert_eq!(server.active("cvproxy").await, "builtin");
     // The probes stay open.
-    assert_eq!(crate::support::http_get(server.admin, "/healthz").await.0, 200);
+    assert_eq!(
+        crate::support::http_get(server.admin, "/healthz").await.0,
+        200
+    );
     let (status, json) = server.admin_json("GET", "/admin/v1/modules", b"").await;
     assert_eq!(status, 200);
     let names: Vec<&str> = json["modules"]

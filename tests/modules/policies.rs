@@ -4,7 +4,7 @@
 
 use super::harness::*;
 use crate::cvproxy::fake::FakeCv;
-use crate::cvproxy::harness::{ok_reply, seed_devices};
+use crate::cvproxy::harness::seed_devices;
 use crate::support::guests;
 use crate::vspc::MINIMAL;
 use crate::vspc::esxi::Esxi;
@@ -62,7 +62,10 @@ async fn the_subject_is_the_deploy_plan_without_the_token() {
         .cvproxy_reply(&deploy_body("cv.example.com", "hostname leaf1\n"))
         .await;
     let subject = r#"{"devices":[{"hostname":"leaf1","serial_number":null,"configlet":"hostname leaf1\n","tags":[]}],"cv_server":"cv.example.com","change_control_name":null,"strict_tags":false,"delete_workspace":false}"#;
-    assert_eq!(reply, reply_of(&[&format!("PolicyDenied: echo: {subject}")]));
+    assert_eq!(
+        reply,
+        reply_of(&[&format!("PolicyDenied: echo: {subject}")])
+    );
     assert!(!reply.contains("secret-token"));
     server.shut_down().await;
 }
@@ -93,7 +96,9 @@ async fn monitor_mode_logs_the_denial_and_the_deployment_goes_ahead() {
         "devices": {"leaf1": {"configlet": base64_of("hostname leaf1\n")}},
     })
     .to_string();
-    assert_eq!(server.cvproxy_reply(&body).await, ok_reply());
+    let reply = server.cvproxy_reply(&body).await;
+    assert!(reply.starts_with("{\n  \"status\": \"ok\""), "{reply}");
+    assert!(!fake.calls().is_empty(), "CloudVision was contacted");
     assert_eq!(
         server
             .metric("postern_policy_decisions_total{workflow=\"cvproxy\",module=\"gate\",mode=\"monitor\",decision=\"deny\"}")
@@ -159,7 +164,9 @@ async fn forbid_line_sample_denies_configlets_with_the_configured_line() {
     server
         .upload("forbid-line", &guest(guests::FORBID_LINE_POLICY))
         .await;
-    server.set_chain("cvproxy", &[("forbid-line", "protect")]).await;
+    server
+        .set_chain("cvproxy", &[("forbid-line", "protect")])
+        .await;
     assert_eq!(
         server
             .cvproxy_reply(&deploy_body("127.0.0.1:9", CONFIGLET))
@@ -190,7 +197,9 @@ async fn require_prefix_sample_silences_vspc_answers_with_a_foreign_instance_id(
     server
         .upload("require-prefix", &guest(guests::REQUIRE_PREFIX_POLICY))
         .await;
-    server.set_chain("vspc", &[("require-prefix", "protect")]).await;
+    server
+        .set_chain("vspc", &[("require-prefix", "protect")])
+        .await;
     std::fs::write(
         server.vm_dir().join("good-vm.yaml"),
         MINIMAL.replace("instance_id: i-1", "instance_id: i-prod-1"),
@@ -207,7 +216,9 @@ async fn require_prefix_sample_silences_vspc_answers_with_a_foreign_instance_id(
     rogue.expect_nothing_before_barrier().await;
     assert_eq!(
         server
-            .metric("postern_vspc_requests_total{code=\"REQUEST_METADATA\",outcome=\"policy_denied\"}")
+            .metric(
+                "postern_vspc_requests_total{code=\"REQUEST_METADATA\",outcome=\"policy_denied\"}"
+            )
             .await,
         1.0
     );

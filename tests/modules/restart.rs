@@ -15,7 +15,10 @@ async fn restart_keeps_active_versions_and_chains_without_recompiling() {
     };
     let first = ModulesServer::start(data.path(), setup()).await;
     let compiled_at_start = first.metric(COMPILES).await;
-    assert!(compiled_at_start >= 2.0, "a fresh cache compiles the built-ins");
+    assert!(
+        compiled_at_start >= 2.0,
+        "a fresh cache compiles the built-ins"
+    );
     let alt = first.upload("cvproxy", &guest(guests::CVPROXY_ALT)).await;
     first.upload("gate", &guest(guests::POLICY_FIXED)).await;
     first.set_chain("vspc", &[("gate", "monitor")]).await;
@@ -24,12 +27,18 @@ async fn restart_keeps_active_versions_and_chains_without_recompiling() {
     first.shut_down().await;
 
     let second = ModulesServer::start(data.path(), setup()).await;
-    assert_eq!(second.metric(COMPILES).await, 0.0, "everything came from the AOT cache");
+    assert_eq!(
+        second.metric(COMPILES).await,
+        0.0,
+        "everything came from the AOT cache"
+    );
     assert!(second.metric("postern_module_aot_cache_hits_total").await >= 3.0);
     assert_eq!(second.token, token, "the generated token is kept");
     assert_eq!(second.active("cvproxy").await, alt);
     assert_eq!(second.cvproxy_reply(INVALID_BODY).await, alt_answer());
-    let (status, chain) = second.admin_json("GET", "/admin/v1/policies/vspc", b"").await;
+    let (status, chain) = second
+        .admin_json("GET", "/admin/v1/policies/vspc", b"")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         chain["entries"],

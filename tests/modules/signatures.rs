@@ -26,7 +26,11 @@ async fn only_modules_signed_by_a_trusted_key_are_accepted() {
         ("unsigned", String::new(), "not signed"),
         ("untrusted key", stranger.sign(&alt), "not a trusted key"),
         ("other bytes", trusted.sign(&other), "does not match"),
-        ("garbage", "ed25519:nonsense".to_string(), "malformed signature"),
+        (
+            "garbage",
+            "ed25519:nonsense".to_string(),
+            "malformed signature",
+        ),
     ];
     for (what, signature, text) in cases {
         let mut headers = vec![("Authorization", format!("Bearer {}", server.token))];
@@ -38,7 +42,11 @@ async fn only_modules_signed_by_a_trusted_key_are_accepted() {
             .admin_with("POST", "/admin/v1/modules/cvproxy", &headers, &alt)
             .await;
         assert_eq!(response.status, 403, "{what}: {}", response.text());
-        assert!(response.text().contains(text), "{what}: {}", response.text());
+        assert!(
+            response.text().contains(text),
+            "{what}: {}",
+            response.text()
+        );
         assert_eq!(server.active("cvproxy").await, "builtin", "{what}");
     }
     let signature = trusted.sign(&alt);
@@ -55,7 +63,10 @@ async fn only_modules_signed_by_a_trusted_key_are_accepted() {
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
     let module = server.module("cvproxy").await;
-    assert_eq!(module["versions"][1]["signed_by"], trusted.public().to_string());
+    assert_eq!(
+        module["versions"][1]["signed_by"],
+        trusted.public().to_string()
+    );
     assert_eq!(server.cvproxy_reply(INVALID_BODY).await, alt_answer());
     server.shut_down().await;
 }

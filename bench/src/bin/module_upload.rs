@@ -45,7 +45,10 @@ async fn main() -> anyhow::Result<()> {
         // The same bytes again: the artifact is in the AOT cache.
         let (elapsed, compile_ms) =
             upload(server.admin_addr, &server.admin_token, "bulk", &bytes).await?;
-        anyhow::ensure!(compile_ms.is_none(), "a cached digest is not compiled again");
+        anyhow::ensure!(
+            compile_ms.is_none(),
+            "a cached digest is not compiled again"
+        );
         cached.push(elapsed);
         println!(
             "  round {round}: upload→active {:.0} ms (compile {:.0} ms), cached re-upload {:.0} ms",
@@ -64,7 +67,11 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "ratio upload→active / compile alone: {:.2}×; target upload→active ≤ 3000 ms: {}",
         fresh.as_secs_f64() / compile.as_secs_f64(),
-        if fresh <= Duration::from_secs(3) { "met" } else { "MISSED" }
+        if fresh <= Duration::from_secs(3) {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
     server.shut_down().await;
     Ok(())
