@@ -102,7 +102,7 @@ pub struct PolicyCommand {
 pub enum PolicyAction {
     /// A workflow's policy chain.
     Show {
-        /// The workflow, e.g. `cvproxy.deploy-plan` or `vspc.answer`.
+        /// The workflow, `cvproxy` or `vspc`.
         workflow: String,
     },
     /// Replace a workflow's policy chain (no modules: an empty chain).
