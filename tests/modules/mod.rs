@@ -1,6 +1,7 @@
 //! Live modules: the registry over the admin API (HTTP, gRPC, CLI), hot
 //! swap, restart, signatures, and policy chains in the workflows.
 
+mod cli;
 mod grpc_api;
 mod harness;
 mod hot_swap;
