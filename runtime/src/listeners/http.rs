@@ -135,8 +135,12 @@ impl Router {
 
 /// The request's `Content-Length`, if it has a valid one.
 pub fn announced_length<B>(request: &Request<B>) -> Option<u64> {
-    request
-        .headers()
+    content_length(request.headers())
+}
+
+/// The `Content-Length` in `headers`, if valid.
+pub fn content_length(headers: &hyper::HeaderMap) -> Option<u64> {
+    headers
         .get(hyper::header::CONTENT_LENGTH)?
         .to_str()
         .ok()?
@@ -313,6 +317,12 @@ where
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let span = tracing::debug_span!("request", listener = self.name, method = %request.method(), path = %request.uri().path());
+        // Below debug, at least keep the connection's span (and its peer).
+        let span = if span.is_disabled() {
+            tracing::Span::current()
+        } else {
+            span
+        };
         let future = {
             let _entered = span.enter();
             self.inner.call(request)
