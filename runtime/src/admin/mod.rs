@@ -1,16 +1,27 @@
 //! The admin endpoint (loopback): `/healthz`, `/readyz`, `/metrics`, and the
 //! admin API over HTTP (`/admin/v1/…`) and gRPC (`postern.v1.ModuleAdmin`).
 
+mod audit;
+mod auth;
+mod convert;
+mod errors;
+mod grpc;
+mod http_api;
 pub mod proto;
 pub mod token;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use hyper::{Method, StatusCode};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Method, Request, Response, StatusCode};
+use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::engine::registry::ModuleRegistry;
-use crate::listeners::http::{self, HttpHandler};
+use crate::listeners::http::{self, HttpResponse, Peer, ServiceServe};
 use crate::metrics::Metrics;
 use crate::policy::PolicyChains;
 use crate::shutdown::Shutdown;
@@ -26,14 +37,60 @@ pub struct AdminState {
     pub token: Arc<str>,
 }
 
-/// Serves the admin endpoint on `listener` until shutdown.
+/// Serves the admin endpoint on `listener` until shutdown: gRPC and HTTP
+/// on the one port, told apart by content type.
 pub async fn serve(listener: tokio::net::TcpListener, state: AdminState, shutdown: Shutdown) {
-    http::serve(
-        "admin",
+    let admin = Arc::new(Admin {
+        grpc: grpc::routes(&state),
+        state,
+    });
+    ServiceServe {
+        name: "admin",
         listener,
-        handler(state.metrics.clone(), state.readiness.clone()),
-        shutdown,
-    )
+        tls: None,
+        max_connections: 256,
+        make_service: move |peer: Peer| {
+            let admin = Arc::clone(&admin);
+            hyper::service::service_fn(move |request| dispatch(Arc::clone(&admin), request, peer))
+        },
+    }
+    .run(shutdown)
+    .await
+}
+
+struct Admin {
+    state: AdminState,
+    grpc: tonic::service::Routes,
+}
+
+async fn dispatch(
+    admin: Arc<Admin>,
+    mut request: Request<Incoming>,
+    peer: Peer,
+) -> Result<Response<tonic::body::Body>, Infallible> {
+    let grpc = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+    let span = tracing::info_span!(
+        "admin",
+        protocol = if grpc { "grpc" } else { "http" },
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    async move {
+        if grpc {
+            // The service reads the peer from here (who asked, for the log).
+            request.extensions_mut().insert(peer);
+            return admin.grpc.clone().oneshot(request).await;
+        }
+        if http_api::is_api(request.uri().path()) {
+            let response = http_api::handle(&admin.state, request, peer).await;
+            return Ok(response.map(tonic::body::Body::new));
+        }
+        Ok(probe(&admin.state, &request).map(tonic::body::Body::new))
+    }
+    .instrument(span)
     .await
 }
 
@@ -51,34 +108,27 @@ impl Readiness {
     }
 }
 
-pub fn handler(metrics: Metrics, readiness: Readiness) -> HttpHandler {
-    Arc::new(move |request, _peer| {
-        let metrics = metrics.clone();
-        let readiness = readiness.clone();
-        Box::pin(async move {
-            match (request.method(), request.uri().path()) {
-                (&Method::GET, "/healthz") => http::text(StatusCode::OK, "ok\n"),
-                (&Method::GET, "/readyz") if readiness.is_ready() => {
-                    http::text(StatusCode::OK, "ready\n")
-                }
-                (&Method::GET, "/readyz") => {
-                    http::text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
-                }
-                (&Method::GET, "/metrics") => {
-                    let mut response = http::text(StatusCode::OK, metrics.encode());
-                    response.headers_mut().insert(
-                        hyper::header::CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static(
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        ),
-                    );
-                    response
-                }
-                (_, "/healthz" | "/readyz" | "/metrics") => {
-                    http::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-                }
-                _ => http::text(StatusCode::NOT_FOUND, "not found\n"),
-            }
-        })
-    })
+/// The probes: open to anyone who can reach the admin port.
+fn probe<B>(state: &AdminState, request: &Request<B>) -> HttpResponse {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/healthz") => http::text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") if state.readiness.is_ready() => {
+            http::text(StatusCode::OK, "ready\n")
+        }
+        (&Method::GET, "/readyz") => http::text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+        (&Method::GET, "/metrics") => {
+            let mut response = http::text(StatusCode::OK, state.metrics.encode());
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            response
+        }
+        (_, "/healthz" | "/readyz" | "/metrics") => {
+            http::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => http::text(StatusCode::NOT_FOUND, "not found\n"),
+    }
 }
