@@ -111,7 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     // A module file in the config under a name no workflow owns is a policy
     // whose `builtin` version is that file (policies without the admin API).
     for (name, module) in &config.modules {
-        if module.path.is_some() && !config.serves(name) && !is_workflow_module(name) {
+        if module.path.is_some() && !is_workflow_module(name) {
             let (bytes, _) = module_source(config, name)?;
             registry.open(name, PolicyWorld, Some(bytes)).await?;
         }
