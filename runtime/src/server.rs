@@ -83,7 +83,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         config.registry_settings()?,
         Arc::new(move |name| options_config.module_options(name)),
     );
-    registry.accept_new_modules(PolicyWorld);
+    registry.accept_new_modules(PolicyWorld, &WORKFLOW_MODULES);
     let vspc_guest = match &config.vspc {
         Some(_) => Some(
             open_builtin(
@@ -120,13 +120,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     if !policy_modules.is_empty() {
         tracing::info!(modules = %policy_modules.join(", "), "policy modules opened");
     }
-    let served: Vec<&'static str> = [
-        workflows::vspc::MODULE_NAME,
-        workflows::cvproxy::MODULE_NAME,
-    ]
-    .into_iter()
-    .filter(|w| config.serves(w))
-    .collect();
+    let served: Vec<&'static str> = WORKFLOW_MODULES
+        .into_iter()
+        .filter(|w| config.serves(w))
+        .collect();
     let policies = PolicyChains::open(
         Arc::clone(&registry),
         Arc::clone(&store),
@@ -192,12 +189,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     })
 }
 
+/// The workflows' own modules (their names are the workflows').
+const WORKFLOW_MODULES: [&str; 2] = [
+    workflows::vspc::MODULE_NAME,
+    workflows::cvproxy::MODULE_NAME,
+];
+
 fn is_workflow_module(name: &str) -> bool {
-    [
-        workflows::vspc::MODULE_NAME,
-        workflows::cvproxy::MODULE_NAME,
-    ]
-    .contains(&name)
+    WORKFLOW_MODULES.contains(&name)
 }
 
 /// Opens a workflow's own module in the registry, `builtin` being the

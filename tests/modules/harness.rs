@@ -65,6 +65,20 @@ impl ModulesServer {
         }
     }
 
+    /// A server on a fresh data directory with `tables` in its config.
+    pub async fn with_tables(tables: &str) -> (tempfile::TempDir, ModulesServer) {
+        let data = tempfile::tempdir().unwrap();
+        let server = ModulesServer::start(
+            data.path(),
+            Setup {
+                tables,
+                ..Setup::default()
+            },
+        )
+        .await;
+        (data, server)
+    }
+
     pub async fn shut_down(mut self) {
         assert!(self.server.take().expect("running").shut_down().await);
     }

@@ -13,13 +13,8 @@ const CONFIGLET: &str = "hostname leaf1\nusername admin secret 0 admin\n";
 
 #[tokio::test]
 async fn protect_mode_denial_is_cvproxys_error_reply_with_every_reason() {
-    let data = tempfile::tempdir().unwrap();
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: "[modules.gate.settings]\nverdict = \"deny\"\nreasons = \"first reason|second reason\"\n",
-            ..Setup::default()
-        },
+    let (_data, server) = ModulesServer::with_tables(
+        "[modules.gate.settings]\nverdict = \"deny\"\nreasons = \"first reason|second reason\"\n",
     )
     .await;
     server.upload("gate", &guest(guests::POLICY_FIXED)).await;
@@ -47,15 +42,8 @@ async fn protect_mode_denial_is_cvproxys_error_reply_with_every_reason() {
 
 #[tokio::test]
 async fn the_subject_is_the_deploy_plan_without_the_token() {
-    let data = tempfile::tempdir().unwrap();
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: "[modules.echo.settings]\nverdict = \"echo-deny\"\n",
-            ..Setup::default()
-        },
-    )
-    .await;
+    let (_data, server) =
+        ModulesServer::with_tables("[modules.echo.settings]\nverdict = \"echo-deny\"\n").await;
     server.upload("echo", &guest(guests::POLICY_FIXED)).await;
     server.set_chain("cvproxy", &[("echo", "protect")]).await;
     let reply = server
@@ -75,19 +63,11 @@ async fn monitor_mode_logs_the_denial_and_the_deployment_goes_ahead() {
     let fake = FakeCv::start().await;
     seed_devices(&fake, &[("SSJ1", "leaf1")]);
     let ca = fake.ca_file().unwrap().display().to_string();
-    let data = tempfile::tempdir().unwrap();
     let tables = format!(
         "retry_base_delay = \"1ms\"\n[cvproxy.tls]\nca_file = {ca:?}\n\
          [modules.gate.settings]\nverdict = \"deny\"\n"
     );
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: &tables,
-            ..Setup::default()
-        },
-    )
-    .await;
+    let (_data, server) = ModulesServer::with_tables(&tables).await;
     server.upload("gate", &guest(guests::POLICY_FIXED)).await;
     server.set_chain("cvproxy", &[("gate", "monitor")]).await;
     let body = serde_json::json!({
@@ -110,16 +90,8 @@ async fn monitor_mode_logs_the_denial_and_the_deployment_goes_ahead() {
 
 #[tokio::test]
 async fn a_policy_that_traps_or_times_out_fails_its_request_cleanly() {
-    let data = tempfile::tempdir().unwrap();
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: "[modules.crash.settings]\nverdict = \"trap\"\n\
-                     [modules.spin]\ndeadline = \"100ms\"\n[modules.spin.settings]\nverdict = \"spin\"\n",
-            ..Setup::default()
-        },
-    )
-    .await;
+    let (_data, server) = ModulesServer::with_tables("[modules.crash.settings]\nverdict = \"trap\"\n\
+                     [modules.spin]\ndeadline = \"100ms\"\n[modules.spin.settings]\nverdict = \"spin\"\n").await;
     let fixed = guest(guests::POLICY_FIXED);
     server.upload("crash", &fixed).await;
     server.upload("spin", &fixed).await;
@@ -152,13 +124,8 @@ async fn a_policy_that_traps_or_times_out_fails_its_request_cleanly() {
 
 #[tokio::test]
 async fn forbid_line_sample_denies_configlets_with_the_configured_line() {
-    let data = tempfile::tempdir().unwrap();
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: "[modules.forbid-line.settings]\nforbidden_line = \"username admin secret 0 admin\"\n",
-            ..Setup::default()
-        },
+    let (_data, server) = ModulesServer::with_tables(
+        "[modules.forbid-line.settings]\nforbidden_line = \"username admin secret 0 admin\"\n",
     )
     .await;
     server
@@ -185,15 +152,9 @@ async fn forbid_line_sample_denies_configlets_with_the_configured_line() {
 
 #[tokio::test]
 async fn require_prefix_sample_silences_vspc_answers_with_a_foreign_instance_id() {
-    let data = tempfile::tempdir().unwrap();
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: "[modules.require-prefix.settings]\nprefix = \"i-prod-\"\n",
-            ..Setup::default()
-        },
-    )
-    .await;
+    let (_data, server) =
+        ModulesServer::with_tables("[modules.require-prefix.settings]\nprefix = \"i-prod-\"\n")
+            .await;
     server
         .upload("require-prefix", &guest(guests::REQUIRE_PREFIX_POLICY))
         .await;
@@ -227,20 +188,12 @@ async fn require_prefix_sample_silences_vspc_answers_with_a_foreign_instance_id(
 
 #[tokio::test]
 async fn a_mutating_policy_changes_the_vspc_answer() {
-    let data = tempfile::tempdir().unwrap();
     let mutated = r#"{"answer": "{\"instance-id\": \"rewritten\"}"}"#;
     let tables = format!(
         "[modules.rewrite.settings]\nverdict = \"mutate\"\nmutate = {}\n",
         toml_string(mutated)
     );
-    let server = ModulesServer::start(
-        data.path(),
-        Setup {
-            tables: &tables,
-            ..Setup::default()
-        },
-    )
-    .await;
+    let (_data, server) = ModulesServer::with_tables(&tables).await;
     server.upload("rewrite", &guest(guests::POLICY_FIXED)).await;
     server.set_chain("vspc", &[("rewrite", "protect")]).await;
     std::fs::write(server.vm_dir().join("vm-m.yaml"), MINIMAL).unwrap();
@@ -280,4 +233,49 @@ fn base64_of(text: &str) -> String {
 
 fn toml_string(text: &str) -> String {
     format!("'{text}'")
+}
+
+#[tokio::test]
+async fn a_policy_file_and_its_chain_can_come_from_the_config_alone() {
+    let tables = format!(
+        "[modules.gate]\npath = {:?}\n[modules.gate.settings]\nverdict = \"deny\"\nreasons = \"configured\"\n\
+         [policies]\ncvproxy = [{{ module = \"gate\", mode = \"protect\" }}]\n",
+        guests::POLICY_FIXED
+    );
+    let (_data, server) = ModulesServer::with_tables(&tables).await;
+    assert_eq!(
+        server
+            .cvproxy_reply(&deploy_body("127.0.0.1:9", CONFIGLET))
+            .await,
+        reply_of(&["PolicyDenied: gate: configured"])
+    );
+    let module = server.module("gate").await;
+    assert_eq!(module["world"], "policy");
+    assert_eq!(module["active"], "builtin");
+    server.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_chain_naming_an_unknown_or_non_policy_module_is_refused() {
+    let (_data, server) = ModulesServer::with_tables("").await;
+    for (module, text) in [
+        ("nope", "no policy module named `nope`"),
+        ("vspc", "`vspc` world"),
+    ] {
+        let body = serde_json::json!({"entries": [{"module": module, "mode": "protect"}]});
+        let (status, json) = server
+            .admin_json(
+                "PUT",
+                "/admin/v1/policies/cvproxy",
+                body.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 422, "{json}");
+        assert!(json["error"].as_str().unwrap().contains(text), "{json}");
+    }
+    let (status, _) = server
+        .admin_json("PUT", "/admin/v1/policies/nowhere", br#"{"entries": []}"#)
+        .await;
+    assert_eq!(status, 404);
+    server.shut_down().await;
 }

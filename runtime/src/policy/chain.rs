@@ -87,13 +87,46 @@ struct Link {
     module: String,
     mode: Mode,
     live: Live<PolicyGuest>,
+    counts: DecisionCounts,
 }
+
+/// One link's decision counters, looked up once when the chain is built so
+/// that a call costs no label allocation.
+struct DecisionCounts {
+    allow: Counter,
+    deny: Counter,
+    mutate: Counter,
+    error: Counter,
+}
+
+impl DecisionCounts {
+    fn new(decisions: &Decisions, workflow: &str, module: &str, mode: Mode) -> Self {
+        let counter = |decision: &str| {
+            decisions
+                .get_or_create(&DecisionLabels {
+                    workflow: workflow.to_string(),
+                    module: module.to_string(),
+                    mode: mode.as_str().to_string(),
+                    decision: decision.to_string(),
+                })
+                .clone()
+        };
+        Self {
+            allow: counter("allow"),
+            deny: counter("deny"),
+            mutate: counter("mutate"),
+            error: counter("error"),
+        }
+    }
+}
+
+type Decisions = Family<DecisionLabels, Counter>;
 
 /// The chain of one workflow; swapped whole when replaced.
 pub struct PolicyChain {
     workflow: &'static str,
     links: ArcSwap<Vec<Link>>,
-    decisions: Family<DecisionLabels, Counter>,
+    decisions: Decisions,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -110,20 +143,20 @@ impl PolicyChain {
     }
 
     /// Runs every link in order over `subject` (one JSON object).
-    pub async fn evaluate(&self, kind: &str, subject: String) -> ChainOutcome {
+    pub async fn evaluate(&self, kind: &'static str, subject: String) -> ChainOutcome {
         let links = self.links.load_full();
-        let mut subject = subject;
+        let mut subject: Arc<str> = Arc::from(subject);
         let mut mutated = false;
         for link in links.iter() {
             let guest = link.live.current();
-            let verdict = guest.check(kind, &subject).await;
-            let decision = match &verdict {
-                Ok(Verdict::Allow) => "allow",
-                Ok(Verdict::Deny(_)) => "deny",
-                Ok(Verdict::Mutate(_)) => "mutate",
-                Err(_) => "error",
+            let verdict = guest.check(kind, Arc::clone(&subject)).await;
+            let counter = match &verdict {
+                Ok(Verdict::Allow) => &link.counts.allow,
+                Ok(Verdict::Deny(_)) => &link.counts.deny,
+                Ok(Verdict::Mutate(_)) => &link.counts.mutate,
+                Err(_) => &link.counts.error,
             };
-            self.count(link, decision);
+            counter.inc();
             match (verdict, link.mode) {
                 (Ok(Verdict::Allow), _) => {}
                 (Ok(Verdict::Deny(reasons)), Mode::Protect) => {
@@ -138,7 +171,7 @@ impl PolicyChain {
                 }
                 (Ok(Verdict::Mutate(new)), Mode::Protect) => {
                     tracing::info!(workflow = self.workflow, module = %link.module, "policy mutated the subject");
-                    subject = new;
+                    subject = Arc::from(new);
                     mutated = true;
                 }
                 (Ok(Verdict::Mutate(_)), Mode::Monitor) => {
@@ -157,19 +190,8 @@ impl PolicyChain {
             }
         }
         ChainOutcome::Allowed {
-            mutated: mutated.then_some(subject),
+            mutated: mutated.then(|| subject.to_string()),
         }
-    }
-
-    fn count(&self, link: &Link, decision: &str) {
-        self.decisions
-            .get_or_create(&DecisionLabels {
-                workflow: self.workflow.to_string(),
-                module: link.module.clone(),
-                mode: link.mode.as_str().to_string(),
-                decision: decision.to_string(),
-            })
-            .inc();
     }
 
     fn specs(&self) -> Vec<ChainSpec> {
@@ -209,7 +231,7 @@ impl PolicyChains {
             }
         }
         let persisted = read_persisted(store.as_ref())?;
-        let decisions = Family::<DecisionLabels, Counter>::default();
+        let decisions = Decisions::default();
         metrics.register(|r| {
             r.register(
                 "policy_decisions",
@@ -229,7 +251,7 @@ impl PolicyChains {
                 }
                 None => configured.get(workflow).cloned().unwrap_or_default(),
             };
-            let links = resolve(&registry, &specs).await?;
+            let links = resolve(&registry, workflow, &specs, &decisions).await?;
             if !links.is_empty() {
                 tracing::info!(workflow, chain = %describe(&specs), "policy chain");
             }
@@ -279,7 +301,7 @@ impl PolicyChains {
     ) -> Result<Vec<ChainSpec>, ChainError> {
         let chain = self.lookup(workflow)?;
         let _one_at_a_time = self.changes.lock().await;
-        let links = resolve(&self.registry, &specs).await?;
+        let links = resolve(&self.registry, chain.workflow, &specs, &chain.decisions).await?;
         let mut persisted = read_persisted(self.store.as_ref())?;
         persisted.insert(workflow.to_string(), specs.clone());
         let json = serde_json::to_vec_pretty(&persisted).expect("chains serialize");
@@ -307,7 +329,12 @@ impl PolicyChains {
     }
 }
 
-async fn resolve(registry: &ModuleRegistry, specs: &[ChainSpec]) -> Result<Vec<Link>, ChainError> {
+async fn resolve(
+    registry: &ModuleRegistry,
+    workflow: &str,
+    specs: &[ChainSpec],
+    decisions: &Decisions,
+) -> Result<Vec<Link>, ChainError> {
     let mut links = Vec::with_capacity(specs.len());
     for spec in specs {
         let Some(live) = registry.live::<PolicyGuest>(&spec.module).await else {
@@ -325,6 +352,7 @@ async fn resolve(registry: &ModuleRegistry, specs: &[ChainSpec]) -> Result<Vec<L
             module: spec.module.clone(),
             mode: spec.mode,
             live,
+            counts: DecisionCounts::new(decisions, workflow, &spec.module, spec.mode),
         });
     }
     Ok(links)

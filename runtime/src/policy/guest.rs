@@ -83,16 +83,19 @@ impl PolicyGuest {
         &self.module
     }
 
-    /// One call in a fresh instance.
-    pub async fn check(&self, kind: &str, subject: &str) -> Result<Verdict, GuestError> {
+    /// One call in a fresh instance. The subject is shared, not copied, on
+    /// its way to the call (it is copied once, into the guest's memory).
+    pub async fn check(
+        &self,
+        kind: &'static str,
+        subject: Arc<str>,
+    ) -> Result<Verdict, GuestError> {
         let pre = self.pre.clone();
-        let kind = kind.to_string();
-        let subject = subject.to_string();
         self.engine
             .call(&self.recorder, &self.module, move |store| {
                 Box::pin(async move {
                     let instance = pre.instantiate_async(&mut *store).await?;
-                    instance.call_check(&mut *store, &kind, &subject).await
+                    instance.call_check(&mut *store, kind, &subject).await
                 })
             })
             .await

@@ -167,6 +167,9 @@ pub struct ModuleRegistry {
     /// One change at a time; requests never wait on this (they read [`Live`]).
     modules: tokio::sync::Mutex<BTreeMap<String, Entry>>,
     new_module_world: OnceLock<Arc<dyn ErasedWorld>>,
+    /// Names that belong to a workflow's own module, even when that
+    /// workflow is not served (an upload must not claim them for a policy).
+    reserved: OnceLock<Vec<String>>,
     usage: OnceLock<UsageLookup>,
 }
 
@@ -184,6 +187,7 @@ impl ModuleRegistry {
             options,
             modules: tokio::sync::Mutex::new(BTreeMap::new()),
             new_module_world: OnceLock::new(),
+            reserved: OnceLock::new(),
             usage: OnceLock::new(),
         })
     }
@@ -192,10 +196,14 @@ impl ModuleRegistry {
         &self.settings
     }
 
-    /// The world of modules uploaded under a name not seen before.
-    pub fn accept_new_modules<W: ModuleWorld>(&self, world: W) {
+    /// The world of modules uploaded under a name not seen before, except
+    /// `reserved` names (the workflows' own modules).
+    pub fn accept_new_modules<W: ModuleWorld>(&self, world: W, reserved: &[&str]) {
         let world: Arc<dyn ErasedWorld> = Arc::new(world);
         let _ = self.new_module_world.set(world);
+        let _ = self
+            .reserved
+            .set(reserved.iter().map(|name| name.to_string()).collect());
     }
 
     /// Tells the registry who uses a module (refuses deleting it while used).
@@ -343,6 +351,15 @@ impl ModuleRegistry {
         };
         let world = match existing {
             Some(world) => world,
+            None if self
+                .reserved
+                .get()
+                .is_some_and(|names| names.iter().any(|n| n == name)) =>
+            {
+                return Err(RegistryError::Conflict(format!(
+                    "`{name}` is the module of a workflow that is not served here"
+                )));
+            }
             None => self
                 .new_module_world
                 .get()
