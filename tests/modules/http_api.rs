@@ -254,3 +254,24 @@ async fn the_admin_api_needs_the_bearer_token() {
     assert_eq!(names, ["cvproxy", "vspc"]);
     server.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_workflow_module_name_is_not_free_for_a_policy_where_the_workflow_is_not_served() {
+    // vspc only: `cvproxy` still belongs to the cvproxy workflow.
+    let server = crate::support::TestServer::start("", "").await;
+    let token = std::fs::read_to_string(server.dir.path().join("admin.token")).unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.admin).await.unwrap();
+    let bytes = guest(guests::POLICY_FIXED);
+    let mut request = format!(
+        "POST /admin/v1/modules/cvproxy HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        token.trim(),
+        bytes.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&bytes);
+    let response = crate::support::http_exchange(&mut stream, &request).await;
+    assert_eq!(response.status, 409, "{}", response.text());
+    assert!(response.text().contains("workflow that is not served"));
+    assert!(!server.dir.path().join("modules/cvproxy").exists());
+    server.shut_down().await;
+}
