@@ -4,6 +4,7 @@
 mod cli;
 mod cvproxy;
 mod modules;
+mod spiro;
 mod support;
 mod telnet_codec;
 mod vspc;

@@ -2,4 +2,5 @@
 //! workflow's guest.
 
 pub mod cvproxy;
+pub mod spiro;
 pub mod vspc;

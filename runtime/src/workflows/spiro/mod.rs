@@ -1,0 +1,4 @@
+//! The `spiro` workflow: the SpiroFS deploy server of spiro-deploy
+//! (specs/spiro.md). Built up piece by piece; so far its tokens.
+
+pub mod macaroon;

@@ -1,0 +1,3 @@
+//! The spiro workflow (SpiroFS deploy server); so far its tokens.
+
+mod macaroon;
