@@ -1,3 +1,4 @@
 //! The spiro workflow (SpiroFS deploy server); so far its tokens.
 
+mod bundle;
 mod macaroon;
