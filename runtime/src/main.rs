@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use postern::cli::spiro::SpiroCommand;
 use postern::cli::{ModuleCommand, PolicyCommand};
 use postern::config::Config;
 use postern::telemetry::{self, LogFormat};
@@ -45,6 +46,9 @@ enum Command {
     /// Show or replace a workflow's policy chain on a running server.
     #[command(subcommand_required = true, arg_required_else_help = true)]
     Policy(PolicyCommand),
+    /// The spiro workflow's tokens: issue, check, inspect (offline).
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Spiro(SpiroCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         // server's log output would only add noise around it.
         Command::Module(command) => postern::cli::run_module(command),
         Command::Policy(command) => postern::cli::run_policy(command),
+        Command::Spiro(command) => postern::cli::run_spiro(command),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod client;
 pub mod keys;
 pub mod module;
 pub mod policy;
+pub mod spiro;
 pub mod table;
 
 use std::future::Future;
@@ -167,6 +168,10 @@ pub fn run_policy(command: PolicyCommand) -> ExitCode {
         }
     };
     exit(result)
+}
+
+pub fn run_spiro(command: spiro::SpiroCommand) -> ExitCode {
+    exit(spiro::run(command))
 }
 
 /// Connects, then runs one call on a single-threaded runtime: one request

@@ -4,3 +4,4 @@
 
 pub mod bundle;
 pub mod macaroon;
+pub mod tokens;
