@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::engine::registry::ModuleRegistry;
 use crate::engine::{GuestEngine, ModuleOptions};
 use crate::metrics::{EngineMetrics, Metrics};
-use crate::policy::{PolicyChains, PolicyWorld};
+use crate::policy::{POLICY_WORLD, PolicyChains};
 use crate::shutdown::Shutdown;
 use crate::store::{BlobStore, DirStore};
 use crate::workflows;
@@ -83,14 +83,14 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         config.registry_settings()?,
         Arc::new(move |name| options_config.module_options(name)),
     );
-    registry.accept_new_modules(PolicyWorld, &WORKFLOW_MODULES);
+    registry.accept_new_modules(POLICY_WORLD, &WORKFLOW_MODULES);
     let vspc_guest = match &config.vspc {
         Some(_) => Some(
             open_builtin(
                 &registry,
                 config,
                 workflows::vspc::MODULE_NAME,
-                workflows::vspc::VspcWorld,
+                workflows::vspc::WORLD,
             )
             .await?,
         ),
@@ -102,7 +102,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
                 &registry,
                 config,
                 workflows::cvproxy::MODULE_NAME,
-                workflows::cvproxy::CvproxyWorld,
+                workflows::cvproxy::WORLD,
             )
             .await?,
         ),
@@ -113,10 +113,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     for (name, module) in &config.modules {
         if module.path.is_some() && !is_workflow_module(name) {
             let (bytes, _) = module_source(config, name)?;
-            registry.open(name, PolicyWorld, Some(bytes)).await?;
+            registry.open(name, POLICY_WORLD, Some(bytes)).await?;
         }
     }
-    let policy_modules = registry.open_stored(PolicyWorld).await?;
+    let policy_modules = registry.open_stored(POLICY_WORLD).await?;
     if !policy_modules.is_empty() {
         tracing::info!(modules = %policy_modules.join(", "), "policy modules opened");
     }

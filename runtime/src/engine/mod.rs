@@ -15,6 +15,7 @@ mod limits;
 pub mod registry;
 mod state;
 mod ticker;
+mod typed_guest;
 
 pub use cache::AotCache;
 pub use call::GuestError;
@@ -23,6 +24,7 @@ pub use guest_log::bindings as log_bindings;
 pub use guest_settings::bindings as settings_bindings;
 pub use limits::{GuestLimits, ModuleOptions, ModuleSettings};
 pub use state::GuestState;
+pub use typed_guest::{TypedGuest, TypedPre, TypedWorld};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -5,4 +5,4 @@ pub mod chain;
 pub mod guest;
 
 pub use chain::{ChainError, ChainOutcome, ChainSpec, Mode, PolicyChain, PolicyChains};
-pub use guest::{PolicyGuest, PolicyWorld, Verdict};
+pub use guest::{PolicyGuest, PolicyWorld, Verdict, WORLD as POLICY_WORLD};

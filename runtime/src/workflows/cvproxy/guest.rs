@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::registry::{LoadFuture, ModuleWorld};
 use crate::engine::{
-    GuestEngine, GuestError, LoadError, LoadedModule, ModuleOptions, WorldContract,
+    GuestEngine, GuestError, GuestState, LoadError, ModuleOptions, TypedGuest, TypedWorld,
+    WorldContract,
 };
-use crate::metrics::CallRecorder;
 
 use super::plan::{DeployPlan, DeviceSpec};
 
@@ -31,40 +30,17 @@ pub const CONTRACT: WorldContract = WorldContract {
 /// The built-in guest's module name (and `[modules.cvproxy]` in the config).
 pub const MODULE_NAME: &str = "cvproxy";
 
-/// The `cvproxy` world, for the module registry (upload, hot swap, rollback).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CvproxyWorld;
-
-impl ModuleWorld for CvproxyWorld {
-    type Guest = CvproxyGuest;
-
-    fn contract(&self) -> &'static WorldContract {
-        &CONTRACT
-    }
-
-    fn load(
-        &self,
-        engine: &Arc<GuestEngine>,
-        _name: &str,
-        bytes: Arc<[u8]>,
-        options: ModuleOptions,
-    ) -> LoadFuture<CvproxyGuest> {
-        let engine = Arc::clone(engine);
-        Box::pin(async move { CvproxyGuest::load(&engine, bytes, options).await })
-    }
-
-    fn module(guest: &CvproxyGuest) -> &LoadedModule {
-        &guest.module
-    }
-}
-
 /// The loaded `cvproxy` module with its typed pre-instance.
-pub struct CvproxyGuest {
-    engine: Arc<GuestEngine>,
-    module: LoadedModule,
-    pre: bindings::CvproxyPre<crate::engine::GuestState>,
-    recorder: CallRecorder,
-}
+pub type CvproxyGuest = TypedGuest<bindings::CvproxyPre<GuestState>>;
+
+/// The `cvproxy` world, for the module registry (upload, hot swap, rollback).
+pub type CvproxyWorld = TypedWorld<bindings::CvproxyPre<GuestState>>;
+
+pub const WORLD: CvproxyWorld = TypedWorld {
+    contract: &CONTRACT,
+    workflow: "cvproxy",
+    typed: bindings::CvproxyPre::new,
+};
 
 impl CvproxyGuest {
     pub async fn load(
@@ -72,34 +48,13 @@ impl CvproxyGuest {
         bytes: Arc<[u8]>,
         options: ModuleOptions,
     ) -> Result<Self, LoadError> {
-        let (module, pre) = engine
-            .load_typed(
-                MODULE_NAME,
-                bytes,
-                &CONTRACT,
-                options,
-                bindings::CvproxyPre::new,
-            )
-            .await?;
-        let recorder = engine.call_recorder("cvproxy", &module);
-        Ok(Self {
-            engine: Arc::clone(engine),
-            module,
-            pre,
-            recorder,
-        })
-    }
-
-    pub fn module(&self) -> &LoadedModule {
-        &self.module
+        WORLD.load_guest(engine, MODULE_NAME, bytes, options).await
     }
 
     /// One call in a fresh instance: the plan, or the input-stage error text.
     pub async fn plan(&self, body: Vec<u8>) -> Result<Result<DeployPlan, String>, GuestError> {
-        let pre = self.pre.clone();
         let result = self
-            .engine
-            .call(&self.recorder, &self.module, move |store| {
+            .call(move |store, pre| {
                 Box::pin(async move {
                     let instance = pre.instantiate_async(&mut *store).await?;
                     instance.call_plan(&mut *store, &body).await

@@ -31,7 +31,7 @@ use crate::shutdown::Shutdown;
 use cloudvision::{ClientSettings, CloudVision};
 use metrics::CvproxyMetrics;
 
-pub use guest::{CvproxyGuest, CvproxyWorld, MODULE_NAME};
+pub use guest::{CvproxyGuest, CvproxyWorld, MODULE_NAME, WORLD};
 pub use plan::{DeployPlan, DeployReport, DeviceSpec, WorkspaceOutcome};
 
 /// `[cvproxy]` in the configuration (spec 17).

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::registry::{LoadFuture, ModuleWorld};
 use crate::engine::{
-    GuestEngine, GuestError, LoadError, LoadedModule, ModuleOptions, WorldContract,
+    GuestEngine, GuestError, GuestState, LoadError, ModuleOptions, TypedGuest, TypedWorld,
+    WorldContract,
 };
-use crate::metrics::CallRecorder;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -39,40 +38,17 @@ pub enum GuestAnswer {
     Refused(Refusal),
 }
 
-/// The `vspc` world, for the module registry (upload, hot swap, rollback).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct VspcWorld;
-
-impl ModuleWorld for VspcWorld {
-    type Guest = VspcGuest;
-
-    fn contract(&self) -> &'static WorldContract {
-        &CONTRACT
-    }
-
-    fn load(
-        &self,
-        engine: &Arc<GuestEngine>,
-        _name: &str,
-        bytes: Arc<[u8]>,
-        options: ModuleOptions,
-    ) -> LoadFuture<VspcGuest> {
-        let engine = Arc::clone(engine);
-        Box::pin(async move { VspcGuest::load(&engine, bytes, options).await })
-    }
-
-    fn module(guest: &VspcGuest) -> &LoadedModule {
-        &guest.module
-    }
-}
-
 /// The loaded `vspc` module with its typed pre-instance.
-pub struct VspcGuest {
-    engine: Arc<GuestEngine>,
-    module: LoadedModule,
-    pre: bindings::VspcPre<crate::engine::GuestState>,
-    recorder: CallRecorder,
-}
+pub type VspcGuest = TypedGuest<bindings::VspcPre<GuestState>>;
+
+/// The `vspc` world, for the module registry (upload, hot swap, rollback).
+pub type VspcWorld = TypedWorld<bindings::VspcPre<GuestState>>;
+
+pub const WORLD: VspcWorld = TypedWorld {
+    contract: &CONTRACT,
+    workflow: "vspc",
+    typed: bindings::VspcPre::new,
+};
 
 impl VspcGuest {
     pub async fn load(
@@ -80,26 +56,7 @@ impl VspcGuest {
         bytes: Arc<[u8]>,
         options: ModuleOptions,
     ) -> Result<Self, LoadError> {
-        let (module, pre) = engine
-            .load_typed(
-                MODULE_NAME,
-                bytes,
-                &CONTRACT,
-                options,
-                bindings::VspcPre::new,
-            )
-            .await?;
-        let recorder = engine.call_recorder("vspc", &module);
-        Ok(Self {
-            engine: Arc::clone(engine),
-            module,
-            pre,
-            recorder,
-        })
-    }
-
-    pub fn module(&self) -> &LoadedModule {
-        &self.module
+        WORLD.load_guest(engine, MODULE_NAME, bytes, options).await
     }
 
     /// One call in a fresh instance.
@@ -114,10 +71,8 @@ impl VspcGuest {
             RequestCode::NetworkData => GuestRequest::Networkdata,
             RequestCode::UserData => GuestRequest::Userdata,
         };
-        let pre = self.pre.clone();
         let result = self
-            .engine
-            .call(&self.recorder, &self.module, move |store| {
+            .call(move |store, pre| {
                 Box::pin(async move {
                     let instance = pre.instantiate_async(&mut *store).await?;
                     instance

@@ -35,7 +35,7 @@ use driver::FileDriver;
 use metrics::VspcMetrics;
 use vmotion::VmotionRegistry;
 
-pub use guest::{GuestAnswer, MODULE_NAME, VmIdentity, VspcGuest, VspcWorld};
+pub use guest::{GuestAnswer, MODULE_NAME, VmIdentity, VspcGuest, VspcWorld, WORLD};
 
 /// `[vspc]` in the configuration (spec 14).
 #[derive(Debug, Clone, Deserialize)]
