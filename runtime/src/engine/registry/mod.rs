@@ -119,12 +119,11 @@ struct Entry {
     slot: Arc<dyn Slot>,
     record: ModuleRecord,
     builtin: Option<Arc<[u8]>>,
+    /// Hashed once at open, not at every list or describe.
+    builtin_digest: Option<String>,
 }
 
 impl Entry {
-    fn builtin_digest(&self) -> Option<String> {
-        self.builtin.as_ref().map(|b| hex(&Sha256::digest(b)))
-    }
 
     fn resolve(&self, name: &str, version: &str) -> Result<String, RegistryError> {
         let unknown = || RegistryError::UnknownVersion {
@@ -292,6 +291,7 @@ impl ModuleRegistry {
             Entry {
                 slot,
                 record,
+                builtin_digest: builtin.as_ref().map(|b| hex(&Sha256::digest(b))),
                 builtin,
             },
         );
@@ -418,6 +418,7 @@ impl ModuleRegistry {
                         slot,
                         record,
                         builtin: None,
+                        builtin_digest: None,
                     },
                 );
             }
@@ -588,7 +589,7 @@ impl ModuleRegistry {
         if let Some(builtin) = &entry.builtin {
             versions.push(VersionInfo {
                 version: BUILTIN.to_string(),
-                digest: entry.builtin_digest().unwrap_or_default(),
+                digest: entry.builtin_digest.clone().unwrap_or_default(),
                 size: builtin.len() as u64,
                 compile_ms: None,
                 uploaded_at: None,
