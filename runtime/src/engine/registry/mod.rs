@@ -124,7 +124,6 @@ struct Entry {
 }
 
 impl Entry {
-
     fn resolve(&self, name: &str, version: &str) -> Result<String, RegistryError> {
         let unknown = || RegistryError::UnknownVersion {
             module: name.to_string(),
