@@ -16,6 +16,7 @@
 //!
 //! - `vspc`: the vspc workflow's guest (`wit/vspc.wit`);
 //! - `cvproxy`: the cvproxy workflow's guest (`wit/cvproxy.wit`);
+//! - `spiro`: the spiro workflow's guest (`wit/spiro.wit`);
 //! - `policy`: an add-on policy module (`wit/policy.wit`), chained after a
 //!   workflow's guest: it gets the workflow's subject as JSON and returns a
 //!   verdict (allow, deny with reasons, or mutate to new JSON). Its settings
@@ -82,6 +83,19 @@ pub mod policy {
         world: "policy",
         pub_export_macro: true,
         default_bindings_module: "postern_guest_sdk::policy",
+        with: { "postern:guest/log@0.1.0": crate::logging::postern::guest::log },
+    });
+}
+
+/// Bindings of the `spiro` world (`wit/spiro.wit`): the SpiroFS deploy
+/// server's bundle policy and topfile rendering.
+#[cfg(feature = "spiro")]
+pub mod spiro {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "spiro",
+        pub_export_macro: true,
+        default_bindings_module: "postern_guest_sdk::spiro",
         with: { "postern:guest/log@0.1.0": crate::logging::postern::guest::log },
     });
 }

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the YAML loader and emitter (being written).
