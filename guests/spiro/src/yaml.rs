@@ -1,1 +1,0 @@
-//! PLACEHOLDER: the YAML loader and emitter (being written).

@@ -1,0 +1,58 @@
+//! Loader errors: one line, with the position when there is one.
+
+use std::fmt;
+
+/// A position in the input, 0-based internally, shown 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mark {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Why the input could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub message: String,
+    pub mark: Option<Mark>,
+}
+
+impl LoadError {
+    pub(crate) fn at(mark: Mark, message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            mark: Some(mark),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.mark {
+            Some(mark) => write!(
+                f,
+                "line {}, column {}: {}",
+                mark.line + 1,
+                mark.column + 1,
+                self.message
+            ),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// `'c'` as Python's `%r` would show a character in PyYAML's messages,
+/// escaped so that the message stays on one line.
+pub(crate) fn describe_char(ch: char) -> String {
+    match ch {
+        '\0' => "end of stream".into(),
+        '\t' => "'\\t'".into(),
+        '\n' => "'\\n'".into(),
+        '\r' => "'\\r'".into(),
+        c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+            format!("'\\u{{{:04x}}}'", c as u32)
+        }
+        c => format!("{c:?}"),
+    }
+}
