@@ -14,6 +14,7 @@ const TARGET: &str = "wasm32-wasip2";
 const BUILTIN: &[(&str, &str, &str)] = &[
     ("vspc", "postern-guest-vspc", "postern_guest_vspc"),
     ("cvproxy", "postern-guest-cvproxy", "postern_guest_cvproxy"),
+    ("spiro", "postern-guest-spiro", "postern_guest_spiro"),
 ];
 
 /// Guests that exist only for the integration tests; their paths are

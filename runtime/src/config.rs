@@ -12,6 +12,7 @@ use crate::engine::{EngineSettings, GuestLimits, ModuleOptions};
 use crate::policy::ChainSpec;
 use crate::signing::PublicKey;
 use crate::workflows::cvproxy::CvproxyConfig;
+use crate::workflows::spiro::SpiroConfig;
 use crate::workflows::vspc::VspcConfig;
 
 /// The configuration `postern serve` uses when given none.
@@ -42,6 +43,8 @@ pub struct Config {
     pub vspc: Option<VspcConfig>,
     /// The cvproxy HTTP → CloudVision workflow; absent = not served.
     pub cvproxy: Option<CvproxyConfig>,
+    /// The SpiroFS deploy server; absent = not served.
+    pub spiro: Option<SpiroConfig>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -195,6 +198,9 @@ impl Config {
                     "policies.{workflow}: no workflow `{workflow}` is configured"
                 )));
             }
+        }
+        if let Some(spiro) = &self.spiro {
+            spiro.validate().map_err(ConfigError::Invalid)?;
         }
         if let Some(vspc) = &self.vspc {
             vspc.validate().map_err(ConfigError::Invalid)?;

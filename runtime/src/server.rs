@@ -23,6 +23,7 @@ pub struct RunningServer {
     pub vspc_addr: Option<SocketAddr>,
     pub vspc_tls_thumbprint: Option<String>,
     pub cvproxy_addr: Option<SocketAddr>,
+    pub spiro_addr: Option<SocketAddr>,
     /// The admin API's bearer token.
     pub admin_token: String,
     pub registry: Arc<ModuleRegistry>,
@@ -108,6 +109,18 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         ),
         None => None,
     };
+    let spiro_guest = match &config.spiro {
+        Some(_) => Some(
+            open_builtin(
+                &registry,
+                config,
+                workflows::spiro::MODULE_NAME,
+                workflows::spiro::WORLD,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     // A module file in the config under a name no workflow owns is a policy
     // whose `builtin` version is that file (policies without the admin API).
     for (name, module) in &config.modules {
@@ -174,6 +187,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
             Some(workflows::cvproxy::start(cvproxy, guest, chain, &metrics, &shutdown).await?);
     }
 
+    let mut spiro_addr = None;
+    if let (Some(spiro), Some(guest)) = (&config.spiro, spiro_guest) {
+        spiro_addr =
+            Some(workflows::spiro::start(spiro, &config.data_dir, guest, &shutdown).await?);
+    }
+
     readiness.set(true);
     tracing::info!(elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "ready");
     Ok(RunningServer {
@@ -181,6 +200,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         vspc_addr,
         vspc_tls_thumbprint,
         cvproxy_addr,
+        spiro_addr,
         admin_token,
         registry,
         policies,
@@ -190,9 +210,10 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 }
 
 /// The workflows' own modules (their names are the workflows').
-const WORKFLOW_MODULES: [&str; 2] = [
+const WORKFLOW_MODULES: [&str; 3] = [
     workflows::vspc::MODULE_NAME,
     workflows::cvproxy::MODULE_NAME,
+    workflows::spiro::MODULE_NAME,
 ];
 
 fn is_workflow_module(name: &str) -> bool {
@@ -229,6 +250,10 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
     if config.cvproxy.is_some() {
         let (bytes, options) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
         report.push(workflows::cvproxy::check_module(&engine, bytes, options).await?);
+    }
+    if config.spiro.is_some() {
+        let (bytes, options) = module_source(config, workflows::spiro::MODULE_NAME)?;
+        report.push(workflows::spiro::check_module(&engine, bytes, options).await?);
     }
     Ok(report)
 }

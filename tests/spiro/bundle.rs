@@ -1,12 +1,16 @@
-//! Safe bundle extraction (spec 13.1): compressed or not, only regular
-//! files and directories, names confined and normalized, every limit
-//! checked before the bytes it guards are written.
+//! Safe bundle extraction (spec 13.1, 13.7): the host's scan (hard bounds,
+//! compressed or not), the spiro guest's bundle policy (run natively here),
+//! and the host's extraction of exactly the plan through directory handles.
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use postern::workflows::spiro::bundle::{BundleError, BundleLimits, Extracted, extract};
+use postern::workflows::spiro::bundle::{
+    BundleError, BundleLimits, Extracted, MemberKind, PlannedMember, extract, scan,
+};
+use postern::workflows::spiro::confined::Confined;
+use postern_guest_spiro as policy;
 use tar::{EntryType, Header};
 
 /// A tar member as raw as a hostile client could write it.
@@ -95,13 +99,80 @@ fn xz(bytes: &[u8]) -> Vec<u8> {
     writer.finish().unwrap()
 }
 
-fn unpack(
-    bytes: &[u8],
-    limits: &BundleLimits,
-) -> (tempfile::TempDir, Result<Extracted, BundleError>) {
+/// Why [`unpack`] refused: the host's scan or extraction, or the policy.
+#[derive(Debug)]
+enum Refused {
+    Host(BundleError),
+    Policy(String),
+}
+
+impl Refused {
+    fn text(&self) -> String {
+        match self {
+            Refused::Host(error) => error.to_string(),
+            Refused::Policy(reason) => reason.clone(),
+        }
+    }
+}
+
+/// What the server does with a bundle: scan, the guest's plan, extract.
+fn unpack(bytes: &[u8], limits: &BundleLimits) -> (tempfile::TempDir, Result<Extracted, Refused>) {
     let dest = tempfile::tempdir().unwrap();
-    let result = extract(bytes, dest.path(), limits);
+    let result = unpack_into(bytes, dest.path(), limits);
     (dest, result)
+}
+
+fn unpack_into(bytes: &[u8], dest: &Path, limits: &BundleLimits) -> Result<Extracted, Refused> {
+    let scanned = scan(bytes, limits).map_err(Refused::Host)?;
+    let members: Vec<policy::Member> = scanned
+        .into_iter()
+        .map(|m| policy::Member {
+            name: m.name,
+            kind: policy_kind(m.kind),
+            size: m.size,
+            mode: m.mode,
+        })
+        .collect();
+    let policy_limits = policy::Limits {
+        max_members: limits.max_members,
+        max_file_bytes: limits.max_file_bytes,
+        max_total_bytes: limits.max_total_bytes,
+        max_path_bytes: limits.max_path_bytes,
+    };
+    let plan: Vec<PlannedMember> = policy::check_bundle(&policy_limits, "p", "d", &members)
+        .map_err(|rejection| Refused::Policy(rejection.reason))?
+        .into_iter()
+        .map(|p| PlannedMember {
+            index: p.index,
+            name: p.name,
+            directory: p.directory,
+            mode: p.mode,
+            size: p.size,
+        })
+        .collect();
+    extract(bytes, &Confined::open(dest).unwrap(), &plan, limits).map_err(Refused::Host)
+}
+
+fn policy_kind(kind: MemberKind) -> policy::Kind {
+    match kind {
+        MemberKind::Regular => policy::Kind::Regular,
+        MemberKind::Directory => policy::Kind::Directory,
+        MemberKind::Symlink => policy::Kind::Symlink,
+        MemberKind::HardLink => policy::Kind::HardLink,
+        MemberKind::CharacterDevice => policy::Kind::CharacterDevice,
+        MemberKind::BlockDevice => policy::Kind::BlockDevice,
+        MemberKind::Fifo => policy::Kind::Fifo,
+        MemberKind::GnuSparse => policy::Kind::GnuSparse,
+        MemberKind::Other => policy::Kind::Other,
+    }
+}
+
+fn is_limit(result: &Result<Extracted, Refused>, limit: &str) -> bool {
+    match result {
+        Err(Refused::Host(BundleError::Limit { limit: named, .. })) => *named == limit,
+        Err(Refused::Policy(reason)) => reason.contains(&format!("spiro.limits.{limit}")),
+        _ => false,
+    }
 }
 
 fn mode(path: &Path) -> u32 {
@@ -130,11 +201,11 @@ fn plain_gzip_bzip2_and_xz_bundles_extract_the_same_tree() {
         ("xz", xz(&bundle)),
     ] {
         let (dest, result) = unpack(&bytes, &BundleLimits::default());
-        let extracted = result.unwrap_or_else(|e| panic!("{format}: {e}"));
+        let extracted = result.unwrap_or_else(|e| panic!("{format}: {e:?}"));
         assert_eq!(
             extracted,
             Extracted {
-                members: 5,
+                directories: 2,
                 files: 3,
                 bytes: 26
             },
@@ -165,11 +236,8 @@ fn links_devices_fifos_and_sparse_files_refuse_the_bundle_by_name() {
         let bundle = tar(&[file("_source/ok", b"x"), of_kind("_source/odd", kind)]);
         let (dest, result) = unpack(&bundle, &BundleLimits::default());
         let error = result.unwrap_err();
-        assert!(
-            matches!(error, BundleError::MemberType { .. }),
-            "{kind:?}: {error}"
-        );
-        let text_of = error.to_string();
+        assert!(matches!(error, Refused::Policy(_)), "{kind:?}: {error:?}");
+        let text_of = error.text();
         assert!(
             text_of.contains("_source/odd") && text_of.contains(text),
             "{text_of}"
@@ -195,10 +263,10 @@ fn names_that_could_leave_the_directory_are_refused() {
             name,
             ..file("", b"bad")
         }]);
-        let error = extract(&bundle[..], &dest, &BundleLimits::default()).unwrap_err();
+        let error = unpack_into(&bundle, &dest, &BundleLimits::default()).unwrap_err();
         assert!(
-            matches!(error, BundleError::BadName { .. }),
-            "{:?}: {error}",
+            matches!(error, Refused::Policy(_)),
+            "{:?}: {error:?}",
             String::from_utf8_lossy(name)
         );
     }
@@ -227,10 +295,7 @@ fn a_name_appears_once_and_nothing_lies_below_a_file() {
     for (what, members) in cases {
         let (_dest, result) = unpack(&tar(&members), &BundleLimits::default());
         assert!(
-            matches!(
-                result,
-                Err(BundleError::Duplicate { .. } | BundleError::Conflict { .. })
-            ),
+            matches!(result, Err(Refused::Policy(_))),
             "{what}: {result:?}"
         );
     }
@@ -272,10 +337,7 @@ fn each_limit_refuses_the_bundle_by_name() {
     ];
     for (limit, members) in cases {
         let (_dest, result) = unpack(&tar(&members), &small);
-        match result {
-            Err(BundleError::Limit { limit: named, .. }) => assert_eq!(named, limit),
-            other => panic!("{limit}: {other:?}"),
-        }
+        assert!(is_limit(&result, limit), "{limit}: {result:?}");
     }
 }
 
@@ -289,16 +351,7 @@ fn a_component_over_255_bytes_is_refused_even_in_a_gnu_long_name() {
     builder.append_data(&mut header, &name, &b"x"[..]).unwrap();
     let bundle = builder.into_inner().unwrap();
     let (_dest, result) = unpack(&bundle, &BundleLimits::default());
-    assert!(
-        matches!(
-            result,
-            Err(BundleError::Limit {
-                limit: "max_path_bytes",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(is_limit(&result, "max_path_bytes"), "{result:?}");
 }
 
 #[test]
@@ -310,16 +363,7 @@ fn a_declared_size_over_the_limit_is_refused_before_any_byte_is_read() {
     }]);
     let bundle = &bundle[..1024];
     let (dest, result) = unpack(bundle, &BundleLimits::default());
-    assert!(
-        matches!(
-            result,
-            Err(BundleError::Limit {
-                limit: "max_file_bytes",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(is_limit(&result, "max_file_bytes"), "{result:?}");
     assert!(!dest.path().join("huge").exists());
 }
 
@@ -337,16 +381,7 @@ fn a_decompression_bomb_stops_at_the_total_limit() {
         ..BundleLimits::default()
     };
     let (dest, result) = unpack(&bomb, &limits);
-    assert!(
-        matches!(
-            result,
-            Err(BundleError::Limit {
-                limit: "max_total_bytes",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(is_limit(&result, "max_total_bytes"), "{result:?}");
     assert!(!dest.path().join("b").exists());
 }
 
@@ -356,12 +391,21 @@ fn corrupt_or_truncated_bundles_are_refused() {
         b"this is not a tar archive, not at all, no",
         &BundleLimits::default(),
     );
-    assert!(matches!(result, Err(BundleError::Corrupt(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Refused::Host(BundleError::Corrupt(_)))),
+        "{result:?}"
+    );
     let whole = tar(&[file("a", &[7u8; 4000])]);
     let (_dest, result) = unpack(&whole[..2048], &BundleLimits::default());
-    assert!(matches!(result, Err(BundleError::Corrupt(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Refused::Host(BundleError::Corrupt(_)))),
+        "{result:?}"
+    );
     let (_dest, result) = unpack(&gzip(&whole)[..100], &BundleLimits::default());
-    assert!(matches!(result, Err(BundleError::Corrupt(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Refused::Host(BundleError::Corrupt(_)))),
+        "{result:?}"
+    );
 }
 
 /// One extension entry (GNU long name `L`, pax `x`) with `data`, declaring
@@ -418,16 +462,7 @@ fn an_oversized_long_name_is_refused_without_being_read_into_memory() {
         .to_vec();
     bytes.resize(bytes.len() + (4 << 20), 0);
     let (_dest, result) = unpack(&gzip(&bytes), &BundleLimits::default());
-    assert!(
-        matches!(
-            result,
-            Err(BundleError::Limit {
-                limit: "max_path_bytes",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(is_limit(&result, "max_path_bytes"), "{result:?}");
 }
 
 #[test]
@@ -437,5 +472,105 @@ fn a_directory_that_declares_data_is_refused() {
         ..dir("d")
     }]);
     let (_dest, result) = unpack(&bundle[..1024], &BundleLimits::default());
-    assert!(matches!(result, Err(BundleError::Corrupt(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(Refused::Host(BundleError::Corrupt(_)))),
+        "{result:?}"
+    );
+}
+
+fn planned(index: u32, name: &str, size: u64) -> PlannedMember {
+    PlannedMember {
+        index,
+        name: name.to_string(),
+        directory: false,
+        mode: 0o644,
+        size,
+    }
+}
+
+#[test]
+fn extraction_writes_only_below_staging_whatever_the_plan_says() {
+    // A replaced guest could plan anything; the host still stays inside.
+    let bundle = tar(&[file("x", b"evil")]);
+    let parent = tempfile::tempdir().unwrap();
+    let staging = parent.path().join("staging");
+    std::fs::create_dir(&staging).unwrap();
+    let tree = Confined::open(&staging).unwrap();
+    for name in ["../x", "/tmp/x", "a/../../x", "a//x", "./x", ""] {
+        let error = extract(
+            &bundle[..],
+            &tree,
+            &[planned(0, name, 4)],
+            &BundleLimits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, BundleError::Io(_)), "{name:?}: {error}");
+    }
+    // A link already in the tree is never followed, for files or parents.
+    let outside = parent.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, staging.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("f"), staging.join("flink")).unwrap();
+    for name in ["link/x", "flink"] {
+        let error = extract(
+            &bundle[..],
+            &tree,
+            &[planned(0, name, 4)],
+            &BundleLimits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(error, BundleError::Io(_)), "{name:?}: {error}");
+    }
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert!(!parent.path().join("x").exists());
+}
+
+#[test]
+fn extraction_refuses_a_plan_that_does_not_match_the_archive() {
+    let bundle = tar(&[dir("d"), file("d/f", b"1234")]);
+    let dest = tempfile::tempdir().unwrap();
+    let tree = Confined::open(dest.path()).unwrap();
+    let cases = [
+        (
+            "a file planned where a directory is",
+            vec![planned(0, "d", 0)],
+        ),
+        ("another size", vec![planned(1, "f", 3)]),
+        ("a member the archive lacks", vec![planned(2, "g", 0)]),
+    ];
+    for (what, plan) in cases {
+        let error = extract(&bundle[..], &tree, &plan, &BundleLimits::default()).unwrap_err();
+        assert!(matches!(error, BundleError::Mismatch(_)), "{what}: {error}");
+    }
+}
+
+#[test]
+fn extraction_sets_exactly_the_planned_modes_and_skips_unplanned_members() {
+    let bundle = tar(&[file("a", b"1"), file("b", b"2"), dir("c")]);
+    let dest = tempfile::tempdir().unwrap();
+    let tree = Confined::open(dest.path()).unwrap();
+    let plan = [
+        PlannedMember {
+            mode: 0o600,
+            ..planned(0, "sub/a", 1)
+        },
+        PlannedMember {
+            directory: true,
+            mode: 0o711,
+            ..planned(2, "c", 0)
+        },
+    ];
+    let extracted = extract(&bundle[..], &tree, &plan, &BundleLimits::default()).unwrap();
+    assert_eq!(
+        extracted,
+        Extracted {
+            directories: 1,
+            files: 1,
+            bytes: 1
+        }
+    );
+    assert_eq!(mode(&dest.path().join("sub/a")), 0o600);
+    assert_eq!(mode(&dest.path().join("sub")), 0o755);
+    assert_eq!(mode(&dest.path().join("c")), 0o711);
+    assert!(!dest.path().join("b").exists());
 }

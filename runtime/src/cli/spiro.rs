@@ -7,19 +7,27 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::config::Config;
+use crate::workflows::spiro::auth;
+use crate::workflows::spiro::config::SpiroPaths;
 use crate::workflows::spiro::macaroon::{Macaroon, TokenError};
 use crate::workflows::spiro::tokens;
 
 /// `postern spiro …`
 #[derive(Args)]
 pub struct SpiroCommand {
-    /// The root key file (created, mode 0600, when absent).
-    #[arg(
-        long,
-        global = true,
-        default_value = "./postern-data/spiro/macaroon-key"
-    )]
-    pub key_file: PathBuf,
+    /// The configuration `serve` uses, for its data directory and `[spiro]`
+    /// paths [default: the embedded default, data in ./postern-data].
+    #[arg(long, short, global = true)]
+    pub config: Option<PathBuf>,
+    /// The root key file (created, mode 0600, when absent) [default:
+    /// `spiro.key_file`, else <data_dir>/spiro/macaroon-key].
+    #[arg(long, global = true)]
+    pub key_file: Option<PathBuf>,
+    /// The revoked identifiers [default: `spiro.revoked_file`, else
+    /// <data_dir>/spiro/revoked-identifiers].
+    #[arg(long, global = true)]
+    pub revoked_file: Option<PathBuf>,
     #[command(subcommand)]
     pub action: SpiroAction,
 }
@@ -48,11 +56,34 @@ pub enum SpiroAction {
     },
     /// The location, identifier and caveats of a token.
     InspectToken { token: String },
+    /// Refuse a token from now on: its identifier goes on the denylist,
+    /// which a running server re-reads when it changes.
+    RevokeToken { token: String },
+}
+
+/// The key and denylist files the server of the same configuration uses.
+fn resolve_paths(command: &SpiroCommand) -> anyhow::Result<SpiroPaths> {
+    let config = match &command.config {
+        Some(path) => Config::load(path)?,
+        None => Config::embedded_default(),
+    };
+    let mut paths = match &config.spiro {
+        Some(spiro) => spiro.paths(&config.data_dir),
+        None => SpiroPaths::defaults(&config.data_dir),
+    };
+    if let Some(key_file) = &command.key_file {
+        paths.key_file = key_file.clone();
+    }
+    if let Some(revoked_file) = &command.revoked_file {
+        paths.revoked_file = revoked_file.clone();
+    }
+    Ok(paths)
 }
 
 pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
-    let SpiroCommand { key_file, action } = command;
-    match action {
+    let paths = resolve_paths(&command)?;
+    let key_file = paths.key_file;
+    match command.action {
         SpiroAction::IssueToken { projects, lifespan } => {
             // Split like the runner (on `,`, no trimming); a name no
             // deployment could have would make a token good for nothing.
@@ -65,9 +96,15 @@ pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
         SpiroAction::IssueRootToken { lifespan } => issue(&key_file, lifespan, None),
         SpiroAction::CheckToken { token, project } => {
             let key = read_key(&key_file)?;
-            let result =
-                Macaroon::parse(&token).and_then(|m| m.verify(&key, now(), project.as_deref()));
+            let macaroon = Macaroon::parse(&token);
+            let result = macaroon
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|m| m.verify(&key, now(), project.as_deref()));
             match result {
+                Ok(()) if is_revoked(&paths.revoked_file, &macaroon?.identifier)? => {
+                    anyhow::bail!("refused (401): the token has been revoked")
+                }
                 Ok(()) => {
                     println!("accepted");
                     Ok(())
@@ -91,6 +128,27 @@ pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        SpiroAction::RevokeToken { token } => {
+            let macaroon = Macaroon::parse(&token).map_err(|e| anyhow::anyhow!("{e}"))?;
+            auth::revoke(&paths.revoked_file, &macaroon.identifier)
+                .with_context(|| format!("writing {}", paths.revoked_file.display()))?;
+            println!(
+                "revoked {} (listed in {})",
+                String::from_utf8_lossy(&macaroon.identifier),
+                paths.revoked_file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn is_revoked(revoked_file: &Path, identifier: &[u8]) -> anyhow::Result<bool> {
+    match std::fs::read(revoked_file) {
+        Ok(list) => Ok(list
+            .split(|&b| b == b'\n')
+            .any(|line| line.strip_suffix(b"\r").unwrap_or(line) == identifier)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("reading {}", revoked_file.display())),
     }
 }
 

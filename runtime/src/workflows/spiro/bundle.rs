@@ -1,15 +1,16 @@
-//! Safe extraction of a spiro bundle: a tar (plain, gzip, bzip2 or xz,
-//! told apart by magic bytes) read as a stream into a fresh directory.
-//! Only regular files and directories; names normalized and confined;
-//! every limit checked before the bytes it guards are written (spec 13.1).
+//! Reading a spiro bundle: a tar (plain, gzip, bzip2 or xz, told apart by
+//! magic bytes) read as a stream, twice. [`scan`] lists the members for the
+//! guest's decision under hard bounds, so a hostile archive cannot make the
+//! list (or the decompression) unbounded; [`extract`] then writes exactly
+//! what the guest's plan lists, through a [`Confined`] staging directory
+//! (spec 13.1, 13.7).
 
-use std::collections::HashMap;
-use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
 
 use tar::EntryType;
+
+use super::confined::Confined;
 
 /// The limits of one bundle (`spiro.limits.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,68 +36,214 @@ impl Default for BundleLimits {
     }
 }
 
-/// A component of a normalized name is at most this long.
-const MAX_COMPONENT_BYTES: usize = 255;
 /// The xz decoder's memory limit: enough for `xz -9` (64 MiB dictionary),
 /// not for a stream that asks for gigabytes.
 const XZ_MEMORY_LIMIT_KIB: u32 = 128 << 10;
 
-/// Why a bundle was refused. Every variant but [`BundleError::Io`] is the
-/// client's (400); `Io` is the server's own failure to write.
+/// Why a bundle could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// The client's: a 400 before the stream.
     #[error("the bundle exceeds spiro.limits.{limit} ({detail})")]
     Limit { limit: &'static str, detail: String },
-    #[error("member {name:?} is a {kind}; a bundle may contain only regular files and directories")]
-    MemberType { name: String, kind: &'static str },
-    #[error("member {name:?}: {reason}")]
-    BadName { name: String, reason: &'static str },
-    #[error("member {name:?} appears twice")]
-    Duplicate { name: String },
-    #[error("member {name:?} is both a file and a directory (or lies below a file)")]
-    Conflict { name: String },
+    /// The client's: a 400 before the stream.
     #[error("the bundle is not a readable tar archive: {0}")]
     Corrupt(String),
+    /// The archive changed between scan and extraction, or the plan does
+    /// not match it (a guest's fault).
+    #[error("{0}")]
+    Mismatch(String),
+    /// The server's own failure to write.
     #[error("writing the bundle: {0}")]
     Io(#[source] io::Error),
+}
+
+/// A member's type as its header gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKind {
+    Regular,
+    Directory,
+    Symlink,
+    HardLink,
+    CharacterDevice,
+    BlockDevice,
+    Fifo,
+    GnuSparse,
+    Other,
+}
+
+impl MemberKind {
+    fn of(kind: EntryType) -> Self {
+        match kind {
+            EntryType::Regular | EntryType::Continuous => Self::Regular,
+            EntryType::Directory => Self::Directory,
+            EntryType::Symlink => Self::Symlink,
+            EntryType::Link => Self::HardLink,
+            EntryType::Char => Self::CharacterDevice,
+            EntryType::Block => Self::BlockDevice,
+            EntryType::Fifo => Self::Fifo,
+            EntryType::GNUSparse => Self::GnuSparse,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One member as scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedMember {
+    /// Raw name bytes (pax `path` or GNU long name applied).
+    pub name: Vec<u8>,
+    pub kind: MemberKind,
+    pub size: u64,
+    pub mode: u32,
+}
+
+/// One member to write, from the guest's plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMember {
+    /// Index into the scanned members.
+    pub index: u32,
+    pub name: String,
+    pub directory: bool,
+    pub mode: u32,
+    pub size: u64,
 }
 
 /// What was extracted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
-    pub members: u64,
+    pub directories: u64,
     pub files: u64,
     pub bytes: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    File,
-    Dir,
+/// Lists every member of the bundle in archive order. Blocking. The limits
+/// are hard bounds here: the count, each member's declared size, the sum
+/// of the declared sizes (members of every type, so that no data is
+/// decompressed beyond `max_total_bytes`) and the raw name length.
+pub fn scan(source: impl Read, limits: &BundleLimits) -> Result<Vec<ScannedMember>, BundleError> {
+    let mut members = Vec::new();
+    let mut total: u64 = 0;
+    for_each_member(source, limits, |name, entry| {
+        let header = entry.header();
+        let kind = MemberKind::of(header.entry_type());
+        let size = header.size().map_err(corrupt)?;
+        let mode = header.mode().map_err(corrupt)?;
+        // The tar reader would skip a directory's "data" by reading it.
+        if kind == MemberKind::Directory && size != 0 {
+            return Err(BundleError::Corrupt(format!(
+                "directory {:?} declares a size",
+                String::from_utf8_lossy(&name)
+            )));
+        }
+        if members.len() as u64 >= limits.max_members {
+            return Err(BundleError::Limit {
+                limit: "max_members",
+                detail: format!("more than {} members", limits.max_members),
+            });
+        }
+        if size > limits.max_file_bytes {
+            return Err(BundleError::Limit {
+                limit: "max_file_bytes",
+                detail: format!("{:?} is {size} bytes", String::from_utf8_lossy(&name)),
+            });
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_total_bytes {
+            return Err(BundleError::Limit {
+                limit: "max_total_bytes",
+                detail: format!("more than {} bytes of files", limits.max_total_bytes),
+            });
+        }
+        members.push(ScannedMember {
+            name,
+            kind,
+            size,
+            mode,
+        });
+        Ok(())
+    })?;
+    Ok(members)
 }
 
-/// Extracts the bundle read from `source` into `dest`, an existing empty
-/// directory. Blocking: run it on a blocking thread. On error, `dest` holds
-/// a partial tree the caller discards.
+/// Writes the planned members (in archive order) into `staging`. Blocking.
+/// Each planned member must be in the archive at its index with the planned
+/// kind and size; files are created new (never through an existing entry)
+/// and get exactly the plan's mode.
 pub fn extract(
     source: impl Read,
-    dest: &Path,
+    staging: &Confined,
+    plan: &[PlannedMember],
     limits: &BundleLimits,
 ) -> Result<Extracted, BundleError> {
+    let mut extracted = Extracted::default();
+    let mut next = plan.iter().peekable();
+    let mut index: u32 = 0;
+    let mut buffer = vec![0u8; 64 << 10];
+    for_each_member(source, limits, |_, entry| {
+        let this = index;
+        index += 1;
+        let Some(planned) = next.next_if(|p| p.index == this) else {
+            return Ok(());
+        };
+        let header = entry.header();
+        let kind = MemberKind::of(header.entry_type());
+        let size = header.size().map_err(corrupt)?;
+        let expected = if planned.directory {
+            MemberKind::Directory
+        } else {
+            MemberKind::Regular
+        };
+        if kind != expected || (!planned.directory && size != planned.size) {
+            return Err(BundleError::Mismatch(format!(
+                "member {} ({:?}) is not what the plan says",
+                this, planned.name
+            )));
+        }
+        if planned.directory {
+            staging
+                .create_dir(&planned.name, planned.mode)
+                .map_err(BundleError::Io)?;
+            extracted.directories += 1;
+        } else {
+            let mut file = staging
+                .create_file(&planned.name)
+                .map_err(BundleError::Io)?;
+            copy_exactly(entry, &mut file, size, &planned.name, &mut buffer)?;
+            file.set_permissions(std::fs::Permissions::from_mode(planned.mode))
+                .map_err(BundleError::Io)?;
+            extracted.files += 1;
+            extracted.bytes += size;
+        }
+        Ok(())
+    })?;
+    if let Some(missing) = next.next() {
+        return Err(BundleError::Mismatch(format!(
+            "the plan lists member {} ({:?}), which the archive does not have",
+            missing.index, missing.name
+        )));
+    }
+    Ok(extracted)
+}
+
+/// Runs `visit` on every member (not on pax / long-name metadata), with its
+/// raw name. Entries are read raw: the tar crate would read a long-name or
+/// pax entry of any declared size into memory; here each is bounded.
+fn for_each_member<R: Read>(
+    source: R,
+    limits: &BundleLimits,
+    mut visit: impl FnMut(Vec<u8>, &mut tar::Entry<'_, Box<dyn Read + '_>>) -> Result<(), BundleError>,
+) -> Result<(), BundleError> {
     let reader = decompressed(BufReader::new(source)).map_err(corrupt)?;
     let mut archive = tar::Archive::new(reader);
-    let mut seen: HashMap<String, Kind> = HashMap::new();
-    let mut extracted = Extracted::default();
-    // Raw entries: the tar crate would read a long-name or pax entry of any
-    // declared size into memory; here each is read under a small bound.
+    // A raw name may carry redundant `./` and `//` the guest normalizes away.
+    let max_raw_name = limits.max_path_bytes.saturating_mul(2).saturating_add(256);
     let mut extension = Extension::default();
     for entry in archive.entries().map_err(corrupt)?.raw(true) {
         let mut entry = entry.map_err(corrupt)?;
-        let kind = match entry.header().entry_type() {
-            EntryType::Regular | EntryType::Continuous => Kind::File,
-            EntryType::Directory => Kind::Dir,
+        match entry.header().entry_type() {
             EntryType::GNULongName => {
-                let mut name = read_extension(&mut entry, limits.max_path_bytes + 1)?;
+                let mut name = read_extension(&mut entry, max_raw_name)?;
                 while name.last() == Some(&0) {
                     name.pop();
                 }
@@ -114,77 +261,32 @@ pub fn extract(
                 read_extension(&mut entry, MAX_PAX_BYTES)?;
                 continue;
             }
-            other => {
-                let name = std::mem::take(&mut extension)
-                    .name
-                    .unwrap_or_else(|| entry.path_bytes().into_owned());
-                return Err(BundleError::MemberType {
-                    name: String::from_utf8_lossy(&name).into_owned(),
-                    kind: type_name(other),
-                });
-            }
-        };
-        let pending = std::mem::take(&mut extension);
-        extracted.members += 1;
-        if extracted.members > limits.max_members {
-            return Err(BundleError::Limit {
-                limit: "max_members",
-                detail: format!("more than {} members", limits.max_members),
-            });
+            _ => {}
         }
-        let raw_name = pending
+        let pending = std::mem::take(&mut extension);
+        let size = entry.header().size().map_err(corrupt)?;
+        if pending.size.is_some_and(|pax| pax != size) {
+            return Err(BundleError::Corrupt(
+                "a pax size other than the header's is not supported".into(),
+            ));
+        }
+        let name = pending
             .name
             .unwrap_or_else(|| entry.path_bytes().into_owned());
-        let name = normalize(&raw_name, limits)?;
-        claim(&mut seen, &name, kind)?;
-        let mode = entry.header().mode().map_err(corrupt)? & 0o777;
-        let path = dest.join(&name);
-        match kind {
-            Kind::Dir => {
-                // The tar reader would skip a directory's "data" by reading it.
-                if entry.header().size().map_err(corrupt)? != 0 {
-                    return Err(BundleError::Corrupt(format!(
-                        "directory {name:?} declares a size"
-                    )));
-                }
-                fs::create_dir_all(&path).map_err(BundleError::Io)?;
-                fs::set_permissions(&path, fs::Permissions::from_mode(mode | 0o700))
-                    .map_err(BundleError::Io)?;
-            }
-            Kind::File => {
-                let size = entry.header().size().map_err(corrupt)?;
-                if pending.size.is_some_and(|pax| pax != size) {
-                    return Err(BundleError::Corrupt(format!(
-                        "member {name:?}: a pax size other than the header's is not supported"
-                    )));
-                }
-                if size > limits.max_file_bytes {
-                    return Err(BundleError::Limit {
-                        limit: "max_file_bytes",
-                        detail: format!("{name:?} is {size} bytes"),
-                    });
-                }
-                extracted.bytes = extracted.bytes.saturating_add(size);
-                if extracted.bytes > limits.max_total_bytes {
-                    return Err(BundleError::Limit {
-                        limit: "max_total_bytes",
-                        detail: format!("more than {} bytes of files", limits.max_total_bytes),
-                    });
-                }
-                if let Some(parent) = path.parent() {
-                    fs::create_dir_all(parent).map_err(BundleError::Io)?;
-                }
-                write_file(&mut entry, &path, &name, size, mode)?;
-                extracted.files += 1;
-            }
+        if name.len() > max_raw_name {
+            return Err(BundleError::Limit {
+                limit: "max_path_bytes",
+                detail: format!("a name of {} bytes", name.len()),
+            });
         }
+        visit(name, &mut entry)?;
     }
     if extension.name.is_some() || extension.size.is_some() {
         return Err(BundleError::Corrupt(
             "a long-name or pax header with no member after it".into(),
         ));
     }
-    Ok(extracted)
+    Ok(())
 }
 
 /// Largest pax (or long-link) extension entry read; real ones are a few
@@ -267,99 +369,20 @@ fn decompressed<'a, R: BufRead + 'a>(mut source: R) -> io::Result<Box<dyn Read +
     })
 }
 
-/// `_source/./a//b/` → `_source/a/b`; refuses what could leave `dest`.
-fn normalize(raw: &[u8], limits: &BundleLimits) -> Result<String, BundleError> {
-    let lossy = || String::from_utf8_lossy(raw).into_owned();
-    let bad = |reason| BundleError::BadName {
-        name: lossy(),
-        reason,
-    };
-    let text = std::str::from_utf8(raw).map_err(|_| bad("the name is not UTF-8"))?;
-    if text.contains('\0') {
-        return Err(bad("the name contains a NUL byte"));
-    }
-    if text.starts_with('/') {
-        return Err(bad("the name is absolute"));
-    }
-    let mut components = Vec::new();
-    for component in text.split('/') {
-        match component {
-            "" | "." => {}
-            ".." => return Err(bad("the name contains `..`")),
-            _ if component.len() > MAX_COMPONENT_BYTES => {
-                return Err(BundleError::Limit {
-                    limit: "max_path_bytes",
-                    detail: format!("a component of {:?} is over 255 bytes", lossy()),
-                });
-            }
-            _ => components.push(component),
-        }
-    }
-    if components.is_empty() {
-        return Err(bad("the name is empty"));
-    }
-    let name = components.join("/");
-    if name.len() > limits.max_path_bytes {
-        return Err(BundleError::Limit {
-            limit: "max_path_bytes",
-            detail: format!("{name:?} is {} bytes", name.len()),
-        });
-    }
-    Ok(name)
+fn corrupt(error: io::Error) -> BundleError {
+    BundleError::Corrupt(error.to_string())
 }
 
-/// Records `name` as `kind`, and its ancestors as directories: a name
-/// appears once (a directory may repeat), and nothing lies below a file.
-fn claim(seen: &mut HashMap<String, Kind>, name: &str, kind: Kind) -> Result<(), BundleError> {
-    let mut ancestor_end = 0;
-    while let Some(slash) = name[ancestor_end..].find('/') {
-        ancestor_end += slash;
-        match seen
-            .entry(name[..ancestor_end].to_string())
-            .or_insert(Kind::Dir)
-        {
-            Kind::Dir => {}
-            Kind::File => {
-                return Err(BundleError::Conflict {
-                    name: name.to_string(),
-                });
-            }
-        }
-        ancestor_end += 1;
-    }
-    match (seen.get(name), kind) {
-        (None, _) => {
-            seen.insert(name.to_string(), kind);
-            Ok(())
-        }
-        (Some(Kind::Dir), Kind::Dir) => Ok(()),
-        (Some(Kind::File), Kind::File) => Err(BundleError::Duplicate {
-            name: name.to_string(),
-        }),
-        (Some(_), _) => Err(BundleError::Conflict {
-            name: name.to_string(),
-        }),
-    }
-}
-
-/// Copies exactly `size` bytes of the member into a new file (never an
-/// existing one: `create_new`), telling read errors (the bundle's) from
-/// write errors (ours).
-fn write_file(
+/// Copies exactly `size` bytes of the member into `file`, telling read
+/// errors (the bundle's) from write errors (ours).
+fn copy_exactly(
     entry: &mut impl Read,
-    path: &Path,
-    name: &str,
+    file: &mut std::fs::File,
     size: u64,
-    mode: u32,
+    name: &str,
+    buffer: &mut [u8],
 ) -> Result<(), BundleError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(BundleError::Io)?;
     let mut remaining = size;
-    let mut buffer = vec![0u8; 64 << 10];
     while remaining > 0 {
         let want = buffer
             .len()
@@ -373,23 +396,5 @@ fn write_file(
         file.write_all(&buffer[..read]).map_err(BundleError::Io)?;
         remaining -= read as u64;
     }
-    file.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(BundleError::Io)?;
     Ok(())
-}
-
-fn type_name(kind: EntryType) -> &'static str {
-    match kind {
-        EntryType::Symlink => "symbolic link",
-        EntryType::Link => "hard link",
-        EntryType::Char => "character device",
-        EntryType::Block => "block device",
-        EntryType::Fifo => "FIFO",
-        EntryType::GNUSparse => "GNU sparse file",
-        _ => "member of an unsupported type",
-    }
-}
-
-fn corrupt(error: io::Error) -> BundleError {
-    BundleError::Corrupt(error.to_string())
 }
