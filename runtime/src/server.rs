@@ -189,8 +189,9 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
 
     let mut spiro_addr = None;
     if let (Some(spiro), Some(guest)) = (&config.spiro, spiro_guest) {
-        spiro_addr =
-            Some(workflows::spiro::start(spiro, &config.data_dir, guest, &shutdown).await?);
+        spiro_addr = Some(
+            workflows::spiro::start(spiro, &config.data_dir, guest, &metrics, &shutdown).await?,
+        );
     }
 
     readiness.set(true);

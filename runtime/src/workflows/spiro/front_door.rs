@@ -35,6 +35,7 @@ pub async fn handle(spiro: Arc<Spiro>, request: Request<Incoming>, peer: Peer) -
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let (response, outcome) = answer(&spiro, request).await;
+    spiro.metrics.request(response.status());
     tracing::info!(
         client = %peer.addr.ip(),
         %method,
@@ -219,19 +220,23 @@ async fn run_deployment(
         )
         .await;
     drop(upload.spool);
+    let seconds = started.elapsed().as_secs_f64();
     match result {
         Ok(extracted) => {
+            spiro.metrics.deployment("ok", seconds);
+            spiro.metrics.deployed_bytes.inc_by(extracted.bytes);
             tracing::info!(
                 project = %upload.project,
                 deployment = %upload.deployment,
                 files = extracted.files,
                 directories = extracted.directories,
                 bytes = extracted.bytes,
-                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                elapsed_ms = seconds * 1e3,
                 "spiro: deployed"
             );
         }
         Err((kind, message)) => {
+            spiro.metrics.deployment(kind.as_str(), seconds);
             tracing::warn!(project = %upload.project, deployment = %upload.deployment, error = %format!("{}: {message}", kind.as_str()), "spiro: deployment failed");
             send(Event::exception(kind, &message)).await;
             return;

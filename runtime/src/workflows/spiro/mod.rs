@@ -21,6 +21,7 @@ pub mod events;
 mod front_door;
 pub mod guest;
 pub mod macaroon;
+mod metrics;
 pub mod tokens;
 mod upload;
 
@@ -35,10 +36,12 @@ use crate::engine::registry::Live;
 use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::http::{Peer, ServiceServe};
 use crate::listeners::tls;
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use auth::Authority;
 use bundle::BundleLimits;
 use deploy::Deployments;
+use metrics::SpiroMetrics;
 
 pub use config::{SpiroConfig, SpiroLimits, SpiroPaths};
 pub use guest::{MODULE_NAME, SpiroGuest, SpiroWorld, WORLD};
@@ -49,6 +52,7 @@ pub struct Spiro {
     authority: Authority,
     deployments: Deployments,
     guest: Live<SpiroGuest>,
+    metrics: SpiroMetrics,
     shutdown: Shutdown,
 }
 
@@ -70,6 +74,7 @@ pub async fn start(
     config: &SpiroConfig,
     data_dir: &std::path::Path,
     guest: Live<SpiroGuest>,
+    metrics: &Metrics,
     shutdown: &Shutdown,
 ) -> anyhow::Result<SocketAddr> {
     let paths = config.paths(data_dir);
@@ -116,6 +121,7 @@ pub async fn start(
         authority: Authority::new(key, paths.revoked_file.clone()),
         deployments,
         guest,
+        metrics: SpiroMetrics::new(metrics),
         shutdown: shutdown.clone(),
     });
     shutdown.spawn(
