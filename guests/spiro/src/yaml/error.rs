@@ -10,32 +10,48 @@ pub struct Mark {
 }
 
 /// Why the input could not be loaded.
+///
+/// Boxed so that `Result`s stay one word wide: the parser recurses once per
+/// nesting level, and wide results would make every frame larger.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadError {
-    pub message: String,
-    pub mark: Option<Mark>,
+pub struct LoadError(Box<Details>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Details {
+    message: String,
+    mark: Option<Mark>,
 }
 
 impl LoadError {
     pub(crate) fn at(mark: Mark, message: impl Into<String>) -> Self {
-        LoadError {
+        LoadError(Box::new(Details {
             message: message.into(),
             mark: Some(mark),
-        }
+        }))
+    }
+
+    /// What went wrong, without the position.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// Where it went wrong, when known.
+    pub fn mark(&self) -> Option<Mark> {
+        self.0.mark
     }
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.mark {
+        match self.0.mark {
             Some(mark) => write!(
                 f,
                 "line {}, column {}: {}",
                 mark.line + 1,
                 mark.column + 1,
-                self.message
+                self.0.message
             ),
-            None => f.write_str(&self.message),
+            None => f.write_str(&self.0.message),
         }
     }
 }

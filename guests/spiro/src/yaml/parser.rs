@@ -195,49 +195,101 @@ impl Parser {
     }
 
     /// PyYAML's `parse_node` plus `compose_node`.
+    ///
+    /// This and the collection parsers are the recursive path, once per
+    /// nesting level: they keep few locals and leave everything else
+    /// (properties, scalars, errors) to helpers that are not inlined, so
+    /// that [`MAX_DEPTH`] levels fit the guest's 1 MiB stack with room to
+    /// spare.
     fn parse_node(
         &mut self,
         block: bool,
         indentless_sequence: bool,
         depth: usize,
     ) -> Result<Rc<Node>> {
-        let token = self.scanner.peek_token()?.clone();
-        if let TokenKind::Alias(name) = &token.kind {
-            self.next()?;
-            if self.open_anchors.contains(name) {
-                return Err(LoadError::at(
-                    token.start,
-                    format!(
-                        "alias {name:?} refers to a collection that contains it; recursive structures are not supported"
-                    ),
-                ));
-            }
-            return self.anchors.get(name).cloned().ok_or_else(|| {
-                LoadError::at(token.start, format!("found undefined alias {name:?}"))
-            });
+        if let Some(aliased) = self.parse_alias()? {
+            return Ok(aliased);
         }
+        let properties = self.parse_properties()?;
+        let start = properties.start;
+        let node = match NextNode::of(self.peek()?, block, indentless_sequence) {
+            NextNode::Scalar => self.parse_scalar(&properties)?,
+            NextNode::IndentlessSequence => {
+                self.open_collection(&properties, depth)?;
+                let items = self.parse_indentless_sequence(depth + 1)?;
+                sequence_node(properties.tag.clone(), items, start)
+            }
+            NextNode::FlowSequence => {
+                self.open_collection(&properties, depth)?;
+                let items = self.parse_flow_sequence(depth + 1)?;
+                sequence_node(properties.tag.clone(), items, start)
+            }
+            NextNode::FlowMapping => {
+                self.open_collection(&properties, depth)?;
+                let pairs = self.parse_flow_mapping(depth + 1)?;
+                mapping_node(properties.tag.clone(), pairs, start)
+            }
+            NextNode::BlockSequence => {
+                self.open_collection(&properties, depth)?;
+                let items = self.parse_block_sequence(depth + 1)?;
+                sequence_node(properties.tag.clone(), items, start)
+            }
+            NextNode::BlockMapping => {
+                self.open_collection(&properties, depth)?;
+                let pairs = self.parse_block_mapping(depth + 1)?;
+                mapping_node(properties.tag.clone(), pairs, start)
+            }
+            NextNode::Other if properties.present => empty_tagged_scalar(&properties),
+            NextNode::Other => return Err(self.missing_node(block)),
+        };
+        self.finish_node(node, properties)
+    }
 
-        let start = token.start;
-        let mut anchor: Option<String> = None;
-        let mut tag: Option<(Option<String>, String, Mark)> = None;
-        if let TokenKind::Anchor(name) = &token.kind {
-            anchor = Some(name.clone());
-            self.next()?;
-            let next = self.scanner.peek_token()?.clone();
-            if let TokenKind::Tag { handle, suffix } = next.kind {
-                tag = Some((handle, suffix, next.start));
-                self.next()?;
-            }
-        } else if let TokenKind::Tag { handle, suffix } = &token.kind {
-            tag = Some((handle.clone(), suffix.clone(), token.start));
-            self.next()?;
-            let next = self.scanner.peek_token()?.clone();
-            if let TokenKind::Anchor(name) = next.kind {
-                anchor = Some(name);
-                self.next()?;
-            }
+    /// An alias: the anchored node itself, shared.
+    #[inline(never)]
+    fn parse_alias(&mut self) -> Result<Option<Rc<Node>>> {
+        if !matches!(self.peek()?, TokenKind::Alias(_)) {
+            return Ok(None);
         }
-        let tag: Option<String> = match tag {
+        let token = self.next()?;
+        let TokenKind::Alias(name) = token.kind else {
+            return Ok(None);
+        };
+        if self.open_anchors.contains(&name) {
+            return Err(LoadError::at(
+                token.start,
+                format!(
+                    "alias {name:?} refers to a collection that contains it; recursive structures are not supported"
+                ),
+            ));
+        }
+        match self.anchors.get(&name) {
+            Some(node) => Ok(Some(Rc::clone(node))),
+            None => Err(LoadError::at(
+                token.start,
+                format!("found undefined alias {name:?}"),
+            )),
+        }
+    }
+
+    /// An anchor and a tag, in either order, each optional.
+    #[inline(never)]
+    fn parse_properties(&mut self) -> Result<Properties> {
+        let start = self.scanner.peek_token()?.start;
+        let mut anchor = None;
+        let mut raw_tag = None;
+        for _ in 0..2 {
+            let token = self.scanner.peek_token()?;
+            match &token.kind {
+                TokenKind::Anchor(name) if anchor.is_none() => anchor = Some(name.clone()),
+                TokenKind::Tag { handle, suffix } if raw_tag.is_none() => {
+                    raw_tag = Some((handle.clone(), suffix.clone(), token.start))
+                }
+                _ => break,
+            }
+            self.next()?;
+        }
+        let tag = match raw_tag {
             None => None,
             Some((None, suffix, _)) => Some(suffix),
             Some((Some(handle), suffix, mark)) => match self.tag_handles.get(&handle) {
@@ -261,146 +313,101 @@ impl Parser {
         // A non-specific tag (none, or `!`) is resolved from the content;
         // PyYAML resolves `! x` like a plain scalar.
         let bang = tag.as_deref() == Some("!");
-        let explicit_tag = tag.filter(|t| t != "!");
-        let has_properties = anchor.is_some() || bang || explicit_tag.is_some();
+        let present = anchor.is_some() || tag.is_some();
+        Ok(Properties {
+            start,
+            anchor,
+            tag: tag.filter(|t| t != "!"),
+            bang,
+            present,
+        })
+    }
 
-        let next = self.scanner.peek_token()?.clone();
-        let node = match next.kind {
-            TokenKind::BlockEntry if indentless_sequence => {
-                self.open_collection(&anchor, depth, start)?;
-                let items = self.parse_indentless_sequence(depth + 1)?;
-                self.sequence_node(explicit_tag, items, start)
-            }
-            TokenKind::Scalar { value, plain } => {
-                self.next()?;
-                let resolved = match explicit_tag {
-                    Some(tag) => tag,
-                    None if plain || bang => resolve_plain(&value).tag().to_string(),
-                    None => STR_TAG.to_string(),
-                };
-                Node {
-                    tag: resolved,
-                    content: Content::Scalar(value),
-                    start,
-                    height: 0,
-                }
-            }
-            TokenKind::FlowSequenceStart => {
-                self.open_collection(&anchor, depth, start)?;
-                let items = self.parse_flow_sequence(depth + 1)?;
-                self.sequence_node(explicit_tag, items, start)
-            }
-            TokenKind::FlowMappingStart => {
-                self.open_collection(&anchor, depth, start)?;
-                let pairs = self.parse_flow_mapping(depth + 1)?;
-                self.mapping_node(explicit_tag, pairs, start)
-            }
-            TokenKind::BlockSequenceStart if block => {
-                self.open_collection(&anchor, depth, start)?;
-                let items = self.parse_block_sequence(depth + 1)?;
-                self.sequence_node(explicit_tag, items, start)
-            }
-            TokenKind::BlockMappingStart if block => {
-                self.open_collection(&anchor, depth, start)?;
-                let pairs = self.parse_block_mapping(depth + 1)?;
-                self.mapping_node(explicit_tag, pairs, start)
-            }
-            _ if has_properties => {
-                // `&a` or `!!str` with no content: an empty scalar.
-                let resolved = explicit_tag.unwrap_or_else(|| resolve_plain("").tag().to_string());
-                Node {
-                    tag: resolved,
-                    content: Content::Scalar(String::new()),
-                    start,
-                    height: 0,
-                }
-            }
-            _ => {
-                let what = if block { "a block node" } else { "a flow node" };
-                return Err(self.unexpected(what, "the node content"));
-            }
+    #[inline(never)]
+    fn parse_scalar(&mut self, properties: &Properties) -> Result<Node> {
+        let token = self.next()?;
+        let TokenKind::Scalar { value, plain } = token.kind else {
+            return Err(LoadError::at(token.start, "expected a scalar"));
         };
-        let node = Rc::new(node);
+        let tag = match &properties.tag {
+            Some(tag) => tag.clone(),
+            None if plain || properties.bang => resolve_plain(&value).tag().to_string(),
+            None => STR_TAG.to_string(),
+        };
+        Ok(Node {
+            tag,
+            content: Content::Scalar(value),
+            start: properties.start,
+            height: 0,
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn missing_node(&mut self, block: bool) -> LoadError {
+        let what = if block { "a block node" } else { "a flow node" };
+        self.unexpected(what, "the node content")
+    }
+
+    #[inline(never)]
+    fn open_collection(&mut self, properties: &Properties, depth: usize) -> Result<()> {
+        if depth >= MAX_DEPTH {
+            return Err(LoadError::at(
+                properties.start,
+                format!("collections nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        if let Some(name) = &properties.anchor {
+            self.open_anchors.push(name.clone());
+        }
+        Ok(())
+    }
+
+    /// Checks the height through aliases and registers the anchor.
+    #[inline(never)]
+    fn finish_node(&mut self, node: Node, properties: Properties) -> Result<Rc<Node>> {
         if node.height > MAX_DEPTH {
             return Err(LoadError::at(
-                start,
+                properties.start,
                 format!("data nested deeper than {MAX_DEPTH} levels (counting through aliases)"),
             ));
         }
-        if let Some(name) = anchor {
+        let node = Rc::new(node);
+        if let Some(name) = properties.anchor {
             self.open_anchors.retain(|open| *open != name);
             self.anchors.insert(name, Rc::clone(&node));
         }
         Ok(node)
     }
 
-    fn open_collection(
-        &mut self,
-        anchor: &Option<String>,
-        depth: usize,
-        start: Mark,
-    ) -> Result<()> {
-        if depth >= MAX_DEPTH {
-            return Err(LoadError::at(
-                start,
-                format!("collections nested deeper than {MAX_DEPTH} levels"),
-            ));
-        }
-        if let Some(name) = anchor {
-            self.open_anchors.push(name.clone());
-        }
-        Ok(())
-    }
-
-    fn sequence_node(&self, tag: Option<String>, items: Vec<Rc<Node>>, start: Mark) -> Node {
-        let height = 1 + items.iter().map(|item| item.height).max().unwrap_or(0);
-        Node {
-            tag: tag.unwrap_or_else(|| SEQ_TAG.to_string()),
-            content: Content::Sequence(items),
-            start,
-            height,
-        }
-    }
-
-    fn mapping_node(
-        &self,
-        tag: Option<String>,
-        pairs: Vec<(Rc<Node>, Rc<Node>)>,
-        start: Mark,
-    ) -> Node {
-        let height = 1 + pairs
-            .iter()
-            .map(|(key, value)| key.height.max(value.height))
-            .max()
-            .unwrap_or(0);
-        Node {
-            tag: tag.unwrap_or_else(|| MAP_TAG.to_string()),
-            content: Content::Mapping(pairs),
-            start,
-            height,
-        }
-    }
-
+    #[inline(never)]
     fn empty_here(&mut self) -> Result<Rc<Node>> {
         let mark = self.scanner.peek_token()?.start;
         Ok(empty_scalar(mark))
     }
 
+    /// Consumes the token, which the caller has peeked.
+    #[inline(never)]
+    fn skip(&mut self) -> Result<()> {
+        self.next().map(drop)
+    }
+
     fn parse_block_sequence(&mut self, depth: usize) -> Result<Vec<Rc<Node>>> {
-        self.next()?; // BLOCK-SEQUENCE-START
+        self.skip()?; // BLOCK-SEQUENCE-START
         let mut items = Vec::new();
         loop {
             match self.peek()? {
                 TokenKind::BlockEntry => {
-                    self.next()?;
-                    if self.peek_is(&[is_block_entry, is_block_end])? {
-                        items.push(self.empty_here()?);
+                    self.skip()?;
+                    let item = if self.peek_is(&[is_block_entry, is_block_end])? {
+                        self.empty_here()?
                     } else {
-                        items.push(self.parse_node(true, false, depth)?);
-                    }
+                        self.parse_node(true, false, depth)?
+                    };
+                    items.push(item);
                 }
                 TokenKind::BlockEnd => {
-                    self.next()?;
+                    self.skip()?;
                     return Ok(items);
                 }
                 _ => return Err(self.unexpected("a block collection", "<block end>")),
@@ -411,30 +418,31 @@ impl Parser {
     fn parse_indentless_sequence(&mut self, depth: usize) -> Result<Vec<Rc<Node>>> {
         let mut items = Vec::new();
         while *self.peek()? == TokenKind::BlockEntry {
-            self.next()?;
-            if self.peek_is(&[is_block_entry, is_key, is_value, is_block_end])? {
-                items.push(self.empty_here()?);
+            self.skip()?;
+            let item = if self.peek_is(&[is_block_entry, is_key, is_value, is_block_end])? {
+                self.empty_here()?
             } else {
-                items.push(self.parse_node(true, false, depth)?);
-            }
+                self.parse_node(true, false, depth)?
+            };
+            items.push(item);
         }
         Ok(items)
     }
 
     fn parse_block_mapping(&mut self, depth: usize) -> Result<Vec<(Rc<Node>, Rc<Node>)>> {
-        self.next()?; // BLOCK-MAPPING-START
+        self.skip()?; // BLOCK-MAPPING-START
         let mut pairs = Vec::new();
         loop {
             match self.peek()? {
                 TokenKind::Key => {
-                    self.next()?;
+                    self.skip()?;
                     let key = if self.peek_is(&[is_key, is_value, is_block_end])? {
                         self.empty_here()?
                     } else {
                         self.parse_node(true, true, depth)?
                     };
                     let value = if *self.peek()? == TokenKind::Value {
-                        self.next()?;
+                        self.skip()?;
                         if self.peek_is(&[is_key, is_value, is_block_end])? {
                             self.empty_here()?
                         } else {
@@ -446,7 +454,7 @@ impl Parser {
                     pairs.push((key, value));
                 }
                 TokenKind::BlockEnd => {
-                    self.next()?;
+                    self.skip()?;
                     return Ok(pairs);
                 }
                 _ => return Err(self.unexpected("a block mapping", "<block end>")),
@@ -455,97 +463,97 @@ impl Parser {
     }
 
     fn parse_flow_sequence(&mut self, depth: usize) -> Result<Vec<Rc<Node>>> {
-        self.next()?; // '['
+        self.skip()?; // '['
         let mut items = Vec::new();
-        let mut first = true;
         loop {
             if *self.peek()? == TokenKind::FlowSequenceEnd {
-                self.next()?;
+                self.skip()?;
                 return Ok(items);
             }
-            if !first {
-                if *self.peek()? == TokenKind::FlowEntry {
-                    self.next()?;
-                } else {
+            if !items.is_empty() {
+                if *self.peek()? != TokenKind::FlowEntry {
                     return Err(self.unexpected("a flow sequence", "',' or ']'"));
                 }
+                self.skip()?;
             }
-            first = false;
-            match self.scanner.peek_token()?.clone() {
-                Token {
-                    kind: TokenKind::Key,
-                    start,
-                } => {
-                    // `[a: b]` / `[? a : b]`: a one-pair mapping.
-                    if depth >= MAX_DEPTH {
-                        return Err(LoadError::at(
-                            start,
-                            format!("collections nested deeper than {MAX_DEPTH} levels"),
-                        ));
-                    }
-                    self.next()?;
-                    let key = if self.peek_is(&[is_value, is_flow_entry, is_flow_sequence_end])? {
-                        self.empty_here()?
-                    } else {
-                        self.parse_node(false, false, depth + 1)?
-                    };
-                    let value = if *self.peek()? == TokenKind::Value {
-                        self.next()?;
-                        if self.peek_is(&[is_flow_entry, is_flow_sequence_end])? {
-                            self.empty_here()?
-                        } else {
-                            self.parse_node(false, false, depth + 1)?
-                        }
-                    } else {
-                        self.empty_here()?
-                    };
-                    let node = self.mapping_node(None, vec![(key, value)], start);
-                    if node.height > MAX_DEPTH {
-                        return Err(LoadError::at(
-                            start,
-                            format!(
-                                "data nested deeper than {MAX_DEPTH} levels (counting through aliases)"
-                            ),
-                        ));
-                    }
-                    items.push(Rc::new(node));
+            match self.peek()? {
+                TokenKind::Key => {
+                    let pair = self.parse_flow_pair(depth)?;
+                    items.push(pair);
                 }
-                Token {
-                    kind: TokenKind::FlowSequenceEnd,
-                    ..
-                } => {}
-                _ => items.push(self.parse_node(false, false, depth)?),
+                TokenKind::FlowSequenceEnd => {
+                    // `[a, ]`: a trailing comma.
+                    self.skip()?;
+                    return Ok(items);
+                }
+                _ => {
+                    let item = self.parse_node(false, false, depth)?;
+                    items.push(item);
+                }
             }
         }
     }
 
+    /// `[a: b]` / `[? a : b]` inside a flow sequence: a one-pair mapping.
+    #[inline(never)]
+    fn parse_flow_pair(&mut self, depth: usize) -> Result<Rc<Node>> {
+        let start = self.scanner.peek_token()?.start;
+        if depth >= MAX_DEPTH {
+            return Err(LoadError::at(
+                start,
+                format!("collections nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.skip()?; // '?' (explicit, or inserted for a simple key)
+        let key = if self.peek_is(&[is_value, is_flow_entry, is_flow_sequence_end])? {
+            self.empty_here()?
+        } else {
+            self.parse_node(false, false, depth + 1)?
+        };
+        let value = if *self.peek()? == TokenKind::Value {
+            self.skip()?;
+            if self.peek_is(&[is_flow_entry, is_flow_sequence_end])? {
+                self.empty_here()?
+            } else {
+                self.parse_node(false, false, depth + 1)?
+            }
+        } else {
+            self.empty_here()?
+        };
+        let properties = Properties {
+            start,
+            anchor: None,
+            tag: None,
+            bang: false,
+            present: false,
+        };
+        self.finish_node(mapping_node(None, vec![(key, value)], start), properties)
+    }
+
     fn parse_flow_mapping(&mut self, depth: usize) -> Result<Vec<(Rc<Node>, Rc<Node>)>> {
-        self.next()?; // '{'
+        self.skip()?; // '{'
         let mut pairs = Vec::new();
-        let mut first = true;
         loop {
             if *self.peek()? == TokenKind::FlowMappingEnd {
-                self.next()?;
+                self.skip()?;
                 return Ok(pairs);
             }
-            if !first {
-                if *self.peek()? == TokenKind::FlowEntry {
-                    self.next()?;
-                } else {
+            if !pairs.is_empty() {
+                if *self.peek()? != TokenKind::FlowEntry {
                     return Err(self.unexpected("a flow mapping", "',' or '}'"));
                 }
+                self.skip()?;
             }
-            first = false;
             match self.peek()? {
                 TokenKind::Key => {
-                    self.next()?;
+                    self.skip()?;
                     let key = if self.peek_is(&[is_value, is_flow_entry, is_flow_mapping_end])? {
                         self.empty_here()?
                     } else {
                         self.parse_node(false, false, depth)?
                     };
                     let value = if *self.peek()? == TokenKind::Value {
-                        self.next()?;
+                        self.skip()?;
                         if self.peek_is(&[is_flow_entry, is_flow_mapping_end])? {
                             self.empty_here()?
                         } else {
@@ -556,7 +564,11 @@ impl Parser {
                     };
                     pairs.push((key, value));
                 }
-                TokenKind::FlowMappingEnd => {}
+                TokenKind::FlowMappingEnd => {
+                    // `{a: b, }`: a trailing comma.
+                    self.skip()?;
+                    return Ok(pairs);
+                }
                 _ => {
                     // `{a, b}`: keys with empty values.
                     let key = self.parse_node(false, false, depth)?;
@@ -565,6 +577,83 @@ impl Parser {
                 }
             }
         }
+    }
+}
+
+/// The properties in front of a node.
+struct Properties {
+    start: Mark,
+    anchor: Option<String>,
+    /// The resolved tag, `None` when absent or non-specific.
+    tag: Option<String>,
+    /// The tag was the non-specific `!`.
+    bang: bool,
+    /// An anchor or a tag was given (so an empty node is a scalar).
+    present: bool,
+}
+
+/// What the next token starts.
+#[derive(Debug, Clone, Copy)]
+enum NextNode {
+    Scalar,
+    IndentlessSequence,
+    FlowSequence,
+    FlowMapping,
+    BlockSequence,
+    BlockMapping,
+    Other,
+}
+
+impl NextNode {
+    fn of(kind: &TokenKind, block: bool, indentless_sequence: bool) -> NextNode {
+        match kind {
+            TokenKind::BlockEntry if indentless_sequence => NextNode::IndentlessSequence,
+            TokenKind::Scalar { .. } => NextNode::Scalar,
+            TokenKind::FlowSequenceStart => NextNode::FlowSequence,
+            TokenKind::FlowMappingStart => NextNode::FlowMapping,
+            TokenKind::BlockSequenceStart if block => NextNode::BlockSequence,
+            TokenKind::BlockMappingStart if block => NextNode::BlockMapping,
+            _ => NextNode::Other,
+        }
+    }
+}
+
+#[inline(never)]
+fn sequence_node(tag: Option<String>, items: Vec<Rc<Node>>, start: Mark) -> Node {
+    let height = 1 + items.iter().map(|item| item.height).max().unwrap_or(0);
+    Node {
+        tag: tag.unwrap_or_else(|| SEQ_TAG.to_string()),
+        content: Content::Sequence(items),
+        start,
+        height,
+    }
+}
+
+#[inline(never)]
+fn mapping_node(tag: Option<String>, pairs: Vec<(Rc<Node>, Rc<Node>)>, start: Mark) -> Node {
+    let height = 1 + pairs
+        .iter()
+        .map(|(key, value)| key.height.max(value.height))
+        .max()
+        .unwrap_or(0);
+    Node {
+        tag: tag.unwrap_or_else(|| MAP_TAG.to_string()),
+        content: Content::Mapping(pairs),
+        start,
+        height,
+    }
+}
+
+/// `&a` or `!!str` with no content: an empty scalar.
+fn empty_tagged_scalar(properties: &Properties) -> Node {
+    Node {
+        tag: properties
+            .tag
+            .clone()
+            .unwrap_or_else(|| resolve_plain("").tag().to_string()),
+        content: Content::Scalar(String::new()),
+        start: properties.start,
+        height: 0,
     }
 }
 
