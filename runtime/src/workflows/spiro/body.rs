@@ -22,15 +22,32 @@ pub enum BodyFault {
     Idle(Duration),
     #[error("reading the body: {0}")]
     Io(String),
+    #[error("the multipart body has no part boundary or part headers within {0} bytes")]
+    Unparsed(u64),
 }
+
+/// How much of the body may arrive without the parser handing anything on.
+/// The multipart parser buffers while it looks for a boundary or the end of
+/// a part's headers; streaming data passes straight through. Far above what
+/// it legitimately holds (one or two socket reads), far below the body limit.
+pub const MAX_UNPARSED_BYTES: u64 = 8 << 20;
 
 /// What a [`BoundedBody`] saw, shared with whoever reads its stream
 /// through a parser that hides the stream's own errors.
 #[derive(Debug, Default)]
 pub struct BodyState {
     pub received: u64,
+    /// Received since the consumer last reported progress.
+    pub unparsed: u64,
     pub fault: Option<BodyFault>,
     pub ended: bool,
+}
+
+impl BodyState {
+    /// The parser handed on a part or some of its data.
+    pub fn progress(&mut self) {
+        self.unparsed = 0;
+    }
 }
 
 /// Body chunks, each within the idle timeout, at most `limit` in total.
@@ -58,8 +75,12 @@ pub fn bounded_stream(
                         };
                         let mut seen = lock(&state);
                         seen.received += data.len() as u64;
+                        seen.unparsed += data.len() as u64;
                         if seen.received > limit {
                             break BodyFault::TooLarge(limit);
+                        }
+                        if seen.unparsed > MAX_UNPARSED_BYTES {
+                            break BodyFault::Unparsed(MAX_UNPARSED_BYTES);
                         }
                         drop(seen);
                         return Some((Ok(data), Some(body)));

@@ -116,7 +116,7 @@ pub async fn receive(
     match reader.read_parts(&mut multipart).await {
         Ok(()) => {}
         Err(refusal) => {
-            drain_parts(&mut multipart).await;
+            drain_parts(&mut multipart, &state).await;
             return Err(refusal);
         }
     }
@@ -167,6 +167,7 @@ impl Reader<'_> {
             let Some(mut field) = next.map_err(|e| self.body_refusal(e))? else {
                 return Ok(());
             };
+            self.progress();
             let name = field.name().unwrap_or_default().to_string();
             let is_file = field.file_name().is_some_and(|f| !f.is_empty());
             if is_file && name == "bundle" {
@@ -194,6 +195,7 @@ impl Reader<'_> {
             } else {
                 let mut value = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| self.body_refusal(e))? {
+                    self.progress();
                     if value.len() + chunk.len() > MAX_FIELD_BYTES {
                         return Err(Refusal::new(
                             StatusCode::BAD_REQUEST,
@@ -232,10 +234,18 @@ impl Reader<'_> {
         let spool = Spool { path };
         let mut writer = tokio::io::BufWriter::with_capacity(256 << 10, file);
         while let Some(chunk) = field.chunk().await.map_err(|e| self.body_refusal(e))? {
+            self.progress();
             writer.write_all(&chunk).await.map_err(internal)?;
         }
         writer.flush().await.map_err(internal)?;
         Ok(spool)
+    }
+
+    fn progress(&self) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .progress();
     }
 
     /// A multipart error: the body's own fault when it had one (413, a
@@ -254,7 +264,7 @@ impl Reader<'_> {
             Some(fault @ BodyFault::Idle(_)) => {
                 Refusal::new(StatusCode::REQUEST_TIMEOUT, fault.to_string())
             }
-            Some(fault @ BodyFault::Io(_)) => {
+            Some(fault @ (BodyFault::Io(_) | BodyFault::Unparsed(_))) => {
                 Refusal::new(StatusCode::BAD_REQUEST, fault.to_string())
             }
             None => Refusal::new(
@@ -323,9 +333,13 @@ impl Reader<'_> {
 }
 
 /// Reads and discards what is left of a multipart body.
-async fn drain_parts(multipart: &mut multer::Multipart<'static>) {
+async fn drain_parts(multipart: &mut multer::Multipart<'static>, state: &Mutex<BodyState>) {
+    let progress = || state.lock().unwrap_or_else(|e| e.into_inner()).progress();
     while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
+        progress();
+        while let Ok(Some(_)) = field.chunk().await {
+            progress();
+        }
     }
 }
 
