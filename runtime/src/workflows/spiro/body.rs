@@ -97,14 +97,17 @@ fn lock(state: &Mutex<BodyState>) -> std::sync::MutexGuard<'_, BodyState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Reads and discards the rest of a body stream (never beyond its bound).
-pub async fn drain<S>(stream: S)
+/// Reads and discards the rest of a body stream (never beyond its size
+/// bound); discarding is progress, so the parse bound does not apply.
+pub async fn drain<S>(stream: S, state: &Mutex<BodyState>)
 where
     S: Stream<Item = Result<Bytes, BodyFault>>,
 {
     use futures_util::StreamExt;
     let mut stream = std::pin::pin!(stream);
-    while let Some(Ok(_)) = stream.next().await {}
+    while let Some(Ok(_)) = stream.next().await {
+        lock(state).progress();
+    }
 }
 
 /// A response body fed through a channel: the event stream, or a file

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -265,13 +265,13 @@ async fn early(
 
 async fn drain_request(spiro: &Spiro, request: Request<Incoming>) {
     let state = Arc::new(std::sync::Mutex::new(BodyState::default()));
-    drain(bounded_stream(
+    let stream = bounded_stream(
         request.into_body(),
         spiro.config.limits.max_body_bytes,
-        spiro.config.body_idle_timeout.min(Duration::from_secs(60)),
-        state,
-    ))
-    .await;
+        spiro.config.body_idle_timeout,
+        Arc::clone(&state),
+    );
+    drain(stream, &state).await;
 }
 
 /// A pre-stream error: the standard status line, a one-line plain-text

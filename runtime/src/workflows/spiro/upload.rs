@@ -97,7 +97,7 @@ pub async fn receive(
     {
         Some(Ok(boundary)) => boundary,
         _ => {
-            super::body::drain(stream).await;
+            super::body::drain(stream, &state).await;
             return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 "the body must be multipart/form-data with a boundary",
