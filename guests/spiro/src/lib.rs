@@ -8,7 +8,7 @@
 
 pub mod bundle_policy;
 pub mod topfile;
-pub mod yaml;
+pub use postern_pyyaml as yaml;
 
 pub use bundle_policy::{Kind, Limits, Member, Planned, Rejection, check_bundle};
 pub use topfile::{Spirotop, render_topfile};

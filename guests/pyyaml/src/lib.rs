@@ -1,5 +1,6 @@
 //! A YAML 1.1 loader and dumper that behave like the Python that SpiroFS
-//! and Salt run, without external crates (the guest must stay small):
+//! and Salt run, without external crates (guests must stay small); shared
+//! by the guests that read or write YAML the way PyYAML does:
 //!
 //! * [`load`] is PyYAML's `SafeLoader` with the changes of Salt's
 //!   `SaltYamlSafeLoader` (see [`constructor`] for the list);
