@@ -43,6 +43,9 @@ Deploying bundle
 0 minions reported of 0
 ";
 
+/// Over 100 bytes: a pax `path` record in the client's tar.
+const LONG_NAME_IN_SALT: &str = "_salt/files/a-file-name-long-enough-that-the-ustar-name-field-cannot-hold-it-so-python-writes-a-pax-header.txt";
+
 /// A working tree as a user has it: a `_salt` tree with states, a nested
 /// directory, an executable and a `_salt/.git` the client skips; a build
 /// output directory; sources with a symlink; all committed to git.
@@ -64,6 +67,9 @@ fn repo() -> tempfile::TempDir {
             ("build/sub/notes.txt", b"built\n"),
             ("src/app.py", b"print('hello')\n"),
             ("README.md", b"# the project\n"),
+            // Names Python's tarfile writes with pax headers.
+            ("_salt/caf\u{e9}.sls", b"caf\xc3\xa9: ok\n"),
+            (LONG_NAME_IN_SALT, b"long\n"),
         ],
     );
     std::fs::set_permissions(
@@ -107,6 +113,8 @@ fn expected_files(repo: &Path, artifact: bool) -> BTreeMap<String, Vec<u8>> {
         ),
         ("common.sls", b"vim:\n  pkg.installed: []\n".to_vec()),
         ("bin/run.sh", b"#!/bin/sh\nexit 0\n".to_vec()),
+        ("caf\u{e9}.sls", b"caf\xc3\xa9: ok\n".to_vec()),
+        (&LONG_NAME_IN_SALT["_salt/".len()..], b"long\n".to_vec()),
         ("_source/README.md", b"# the project\n".to_vec()),
         ("_source/src/app.py", b"print('hello')\n".to_vec()),
         // A symlink becomes a regular file with its target's content.
@@ -181,6 +189,7 @@ async fn deploys_artifacts_and_git_source_then_fs_source_without_highstate() {
             "_source/build/sub",
             "_source/src",
             "bin",
+            "files",
             "webserver",
             "webserver/files"
         ]
@@ -296,7 +305,17 @@ async fn a_token_for_another_project_is_forbidden_and_deploys_nothing() {
     let server = SpiroServer::start().await;
     let url = format!("http://{}/", server.addr);
     let repo = repo();
-    let run = run_client(repo.path(), &url, &server.token(&["bar"]), &["foo", "prod"]).await;
+    // A body far larger than socket buffers: the 403 is answered while the
+    // client still uploads, and it must see the 403, not a reset (13.2).
+    let big = vec![0x5a_u8; 24 << 20];
+    write_files(repo.path(), &[("big/blob.bin", &big)]);
+    let run = run_client(
+        repo.path(),
+        &url,
+        &server.token(&["bar"]),
+        &["--artifact", "big", "foo", "prod"],
+    )
+    .await;
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stderr
@@ -366,6 +385,27 @@ async fn a_spirotop_that_is_a_list_fails_on_the_server_and_keeps_the_old_tree() 
         stdout.ends_with("\n\n0 minions reported of 0\n"),
         "{stdout}"
     );
+    assert_eq!(tree(&live), before, "the previous deployment is untouched");
+
+    // A message with non-ASCII text reaches the client intact: the stream
+    // is ASCII (7.2), or the client's Latin-1 splitlines would break it.
+    std::fs::write(
+        repo.path().join("_salt/spirotop.sls"),
+        "prod:\n  \u{c5}sa: [a]\n  \u{c5}sa: [b]\n",
+    )
+    .unwrap();
+    let run = run_client(repo.path(), &url, &token, &["foo", "prod"]).await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("\nError occurred on server: TopfileError: "),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.ends_with("\n\n0 minions reported of 0\n"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("Traceback"), "{}", run.stderr);
     assert_eq!(tree(&live), before, "the previous deployment is untouched");
     assert_eq!(server.staging_leftovers(), Vec::<String>::new());
     server.shut_down().await;

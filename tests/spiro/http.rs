@@ -40,6 +40,19 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
+/// One v1 packet: 4 hex digits of length, key, space, value, LF.
+fn packet(key: &str, value: &[u8]) -> Vec<u8> {
+    let mut out = format!("{:04x}{key} ", 4 + key.len() + 1 + value.len() + 1).into_bytes();
+    out.extend_from_slice(value);
+    out.push(b'\n');
+    out
+}
+
+fn raw_token(packets: &[Vec<u8>]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packets.concat())
+}
+
 fn small_bundle() -> Vec<u8> {
     tar_files(&[("init.sls", b"base: {}\n")])
 }
@@ -177,6 +190,41 @@ async fn every_bad_authorization_is_401_with_www_authenticate_bearer() {
         (
             "token with garbage appended",
             Some(format!("Bearer {good}AAAA")),
+        ),
+        (
+            "vid before any cid",
+            Some(format!(
+                "Bearer {}",
+                raw_token(&[
+                    packet("location", b""),
+                    packet("identifier", b"id"),
+                    packet("vid", b"x"),
+                    packet("signature", &[0; 32]),
+                ])
+            )),
+        ),
+        (
+            "cl packet",
+            Some(format!(
+                "Bearer {}",
+                raw_token(&[
+                    packet("location", b""),
+                    packet("identifier", b"id"),
+                    packet("cl", b"http://x/"),
+                    packet("signature", &[0; 32]),
+                ])
+            )),
+        ),
+        (
+            "v2 token",
+            Some(format!("Bearer {}", raw_token(&[vec![0x02, 0x01, 0x00]]))),
+        ),
+        (
+            "packet length beyond the buffer",
+            Some(format!(
+                "Bearer {}",
+                raw_token(&[b"ffffkey value\n".to_vec()])
+            )),
         ),
     ];
     for (case, authorization) in &cases {
@@ -894,5 +942,58 @@ async fn deployed_content_is_served_read_only_to_tokens_of_its_project() {
         std::fs::read(server.deployment("web", "prod").join("a/b.sls")).unwrap(),
         b"hello: world\n"
     );
+    server.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_topfile_streams_one_ascii_exception_and_keeps_the_old_tree() {
+    let server = SpiroServer::start().await;
+    let token = server.token(&["web"]);
+    let good = tar_files(&[
+        ("spirotop.sls", b"prod:\n  '*': [base]\n"),
+        ("base.sls", b"a: b\n"),
+    ]);
+    let reply = server.deploy(&token, "web", "prod", false, &good).await;
+    assert_eq!(reply.text(), STREAM_DEPLOY_ONLY);
+    let live = server.deployment("web", "prod");
+    assert_eq!(
+        std::fs::read_to_string(live.join("top.sls")).unwrap(),
+        "web/prod:\n  '*': [base]\n"
+    );
+    let before = tree(&live);
+    for (case, spirotop) in [
+        ("a list (F8)", "- a\n"),
+        ("a string (F8)", "abc\n"),
+        ("an integer (F8)", "5\n"),
+        (
+            "a duplicate non-ASCII key",
+            "prod:\n  \u{c5}sa: [a]\n  \u{c5}sa: [b]\n",
+        ),
+        (
+            "a YAML syntax error after non-ASCII text",
+            "prod:\n  '\u{c5}\u{2028}': [a\n",
+        ),
+    ] {
+        let bundle = tar_files(&[("spirotop.sls", spirotop.as_bytes()), ("new.sls", b"x\n")]);
+        // Highstate requested: the exception replaces the rest of the stream.
+        let reply = server.deploy(&token, "web", "prod", true, &bundle).await;
+        assert_eq!(reply.status, 200, "{case}");
+        assert!(reply.is_event_stream(), "{case}");
+        let text = reply.text();
+        let events = events(&text);
+        assert_eq!(events.len(), 2, "{case}: {text}");
+        assert_eq!(events[0].0, "deploy-bundle", "{case}");
+        assert_eq!(events[1].0, "exception", "{case}: {text}");
+        let message = events[1].1["msg"].as_str().unwrap();
+        assert!(message.starts_with("TopfileError: "), "{case}: {message:?}");
+        assert!(message.ends_with('\n'), "{case}: {message:?}");
+        assert_eq!(
+            events[1].1.as_object().unwrap().len(),
+            1,
+            "{case}: only msg"
+        );
+        assert_eq!(tree(&live), before, "{case}: the old tree is untouched");
+        assert_staging_empty(&server, case).await;
+    }
     server.shut_down().await;
 }
