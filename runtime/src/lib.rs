@@ -10,6 +10,7 @@ pub mod guests;
 pub mod listeners;
 pub mod metrics;
 pub mod policy;
+pub mod python;
 pub mod server;
 pub mod shutdown;
 pub mod signing;

@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 /// `{"status": "error", "errors": [<one>]}` exactly as `json.dumps(indent=2)`.
 pub fn one_error(text: &str) -> String {
     let mut quoted = String::new();
-    postern::workflows::cvproxy::cloudvision::pure::pyjson::dump_str(text, &mut quoted);
+    postern::python::json::dump_str(text, &mut quoted);
     format!("{{\n  \"status\": \"error\",\n  \"errors\": [\n    {quoted}\n  ]\n}}")
 }
 

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use tokio::task::JoinHandle;
 
-use postern::workflows::cvproxy::cloudvision::pure::pyjson::dump_str;
+use postern::python::json::dump_str;
 use postern::workflows::cvproxy::proto::arista::workspace::v1 as ws;
 
 use super::fake::FakeCv;

@@ -21,10 +21,10 @@ fn the_caveat_is_pythons_json_dumps_of_the_runners_dict() {
         r#"{"not_before": 1600000000.0}"#
     );
     assert_eq!(
-        tokens::python_float(1763791234.5678902),
+        postern::python::json::float_repr(1763791234.5678902),
         "1763791234.5678902"
     );
-    assert_eq!(tokens::python_float(0.1), "0.1");
+    assert_eq!(postern::python::json::float_repr(0.1), "0.1");
     // Minted under the vectors' key and identifier, T1's caveat gives T1's signature.
     let t1 = Macaroon::mint(
         &[b'k'; 64],

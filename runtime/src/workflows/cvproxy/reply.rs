@@ -2,8 +2,8 @@
 //! indent=2)` writes them (spec 2.6): two-space indentation, `": "` after
 //! keys, no trailing newline, and `ensure_ascii` escaping.
 
-use super::cloudvision::pure::pyjson::dump_str;
 use super::plan::DeployReport;
+use crate::python::json::dump_str;
 
 /// What the reply says.
 #[derive(Clone, Debug, PartialEq, Eq)]

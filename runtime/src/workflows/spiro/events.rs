@@ -1,118 +1,44 @@
 //! The deploy event stream (specs/spiro.md 7): `event: <name>\ndata:
 //! <json>\n\n` per event, the JSON laid out as Python's `json.dumps` with
-//! its defaults, ASCII only (the real client decodes Latin-1 and splits on
-//! Unicode line breaks, so a raw non-ASCII byte could break a data line).
+//! its defaults ([`crate::python::json`]), ASCII only (the real client
+//! decodes Latin-1 and splits on Unicode line breaks, so a raw non-ASCII
+//! byte could break a data line).
 
-use std::fmt::Write;
+use crate::python::json::{self, Json};
 
-/// A JSON value with keys in insertion order, as the events need them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PyJson {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(String),
-    List(Vec<PyJson>),
-    Object(Vec<(String, PyJson)>),
-}
-
-impl PyJson {
-    /// `json.dumps(value)`: `", "` and `": "` separators, `ensure_ascii`.
-    pub fn dumps(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-
-    fn write(&self, out: &mut String) {
-        match self {
-            PyJson::Null => out.push_str("null"),
-            PyJson::Bool(true) => out.push_str("true"),
-            PyJson::Bool(false) => out.push_str("false"),
-            PyJson::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            PyJson::Str(text) => write_string(text, out),
-            PyJson::List(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
-            PyJson::Object(members) => {
-                out.push('{');
-                for (i, (key, value)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    write_string(key, out);
-                    out.push_str(": ");
-                    value.write(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-}
-
-/// A JSON string with `ensure_ascii`: short escapes for `\n \r \t \b \f`,
-/// `\uXXXX` (lowercase hex, surrogate pairs above U+FFFF) for everything
-/// else outside U+0020..U+007E.
-fn write_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
-    }
-    out.push('"');
-}
-
-fn msg(text: &str) -> Vec<(String, PyJson)> {
-    vec![("msg".into(), PyJson::Str(text.into()))]
+fn msg(text: &str) -> Vec<(String, Json)> {
+    vec![("msg".into(), Json::str(text))]
 }
 
 /// One event of the stream, ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub name: &'static str,
-    pub data: PyJson,
+    pub data: Json,
 }
 
 impl Event {
     /// The event's bytes: `event:` line, one `data:` line, a blank line.
     pub fn to_bytes(&self) -> Vec<u8> {
-        format!("event: {}\ndata: {}\n\n", self.name, self.data.dumps()).into_bytes()
+        format!(
+            "event: {}\ndata: {}\n\n",
+            self.name,
+            json::dumps(&self.data)
+        )
+        .into_bytes()
     }
 
     pub fn deploy_bundle() -> Self {
         Self {
             name: "deploy-bundle",
-            data: PyJson::Object(msg("Deploying bundle")),
+            data: Json::Object(msg("Deploying bundle")),
         }
     }
 
     pub fn highstate_calc() -> Self {
         Self {
             name: "highstate-calc",
-            data: PyJson::Object(msg("Calculating minions to highstate")),
+            data: Json::Object(msg("Calculating minions to highstate")),
         }
     }
 
@@ -130,18 +56,18 @@ impl Event {
         let mut data = msg(&text);
         data.push((
             "minions".into(),
-            PyJson::List(minions.iter().cloned().map(PyJson::Str).collect()),
+            Json::Array(minions.iter().cloned().map(Json::Str).collect()),
         ));
         Self {
             name: "highstate-start",
-            data: PyJson::Object(data),
+            data: Json::Object(data),
         }
     }
 
     pub fn highstate_finish() -> Self {
         Self {
             name: "highstate-finish",
-            data: PyJson::Object(msg("Highstate complete")),
+            data: Json::Object(msg("Highstate complete")),
         }
     }
 
@@ -149,7 +75,7 @@ impl Event {
     pub fn exception(kind: ErrorKind, message: &str) -> Self {
         Self {
             name: "exception",
-            data: PyJson::Object(msg(&format!("{}: {message}\n", kind.as_str()))),
+            data: Json::Object(msg(&format!("{}: {message}\n", kind.as_str()))),
         }
     }
 }

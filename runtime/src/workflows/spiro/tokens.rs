@@ -7,6 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::macaroon::{Macaroon, TokenError};
+use crate::python::json::{self, Json};
 
 /// The 94 printable ASCII symbols (no space) keys and identifiers are drawn from.
 pub const ALPHABET: &[u8] =
@@ -60,34 +61,25 @@ pub fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Python's `repr(float)`: the shortest digits that round-trip, `.0` when
-/// integral (timestamps never reach the exponent form).
-pub fn python_float(value: f64) -> String {
-    let text = format!("{value}");
-    if text.contains(['.', 'e', 'i', 'N']) {
-        text
-    } else {
-        format!("{text}.0")
-    }
-}
-
-/// The caveat `issue_token` writes, keys in its order.
+/// The caveat `issue_token` writes: keys in its order, `json.dumps` layout.
 pub fn caveat(now: f64, lifespan: Option<u64>, projects: Option<&[String]>) -> String {
-    let mut members = vec![format!("\"not_before\": {}", python_float(now))];
+    let mut members = vec![("not_before".to_string(), Json::Float(now))];
     if let Some(lifespan) = lifespan {
-        members.push(format!(
-            "\"not_after\": {}",
-            python_float(now + lifespan as f64)
-        ));
+        members.push(("not_after".into(), Json::Float(now + lifespan as f64)));
     }
     if let Some(projects) = projects {
-        let list: Vec<String> = projects
-            .iter()
-            .map(|p| serde_json::to_string(p).expect("a string serializes"))
-            .collect();
-        members.push(format!("\"project_allow\": [{}]", list.join(", ")));
+        let list = projects.iter().map(|p| Json::str(p.as_str())).collect();
+        members.push(("project_allow".into(), Json::Array(list)));
     }
-    format!("{{{}}}", members.join(", "))
+    json::dumps(&Json::Object(members))
+}
+
+/// Now, as the float seconds since the epoch that time caveats compare with.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// A token with an empty location, a fresh identifier and one caveat.

@@ -14,9 +14,9 @@ use super::super::client::{
 };
 use super::super::errors::{CallIds, CvError, code};
 use super::super::pure::naming::TOPOLOGY_STUDIO_ID;
-use super::super::pure::pyjson::{self, Json};
 use super::super::pure::studio_tree::set_value_from_path;
 use super::super::pure::topology::{WantedTopology, topology_set_values};
+use crate::python::json::{self as pyjson, Json};
 
 fn inputs_key(studio_id: &str, workspace_id: &str, path: Option<&[String]>) -> studio::InputsKey {
     studio::InputsKey {

@@ -5,7 +5,6 @@ pub mod chunking;
 pub mod containers;
 pub mod devices;
 pub mod naming;
-pub mod pyjson;
 pub mod pyrepr;
 pub mod server;
 pub mod studio_tree;

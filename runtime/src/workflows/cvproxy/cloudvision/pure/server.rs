@@ -60,7 +60,7 @@ impl CvServer {
 pub fn invalid_cv_server_message(value: &str) -> String {
     format!(
         "ValueError: Invalid cv_server {}: expected <host> or <host>:<port>",
-        super::pyrepr::repr_str(value)
+        crate::python::repr::repr_str(value)
     )
 }
 

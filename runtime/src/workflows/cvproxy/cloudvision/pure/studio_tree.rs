@@ -2,7 +2,7 @@
 //! `_set_value_from_path`, spec 6.2 S5) and the `configletAssignmentRoots`
 //! update (S20).
 
-use super::pyjson::{INT_KEY_MARK, Json};
+use crate::python::json::{INT_KEY_MARK, Json};
 
 /// A path element after pyavd's conversion: digits become list positions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +28,11 @@ impl Elem {
     fn repr(&self) -> String {
         match self {
             Self::Index(i) => i.clone(),
-            Self::Key(k) => super::pyrepr::repr_str(k),
+            Self::Key(k) => crate::python::repr::repr_str(k),
         }
     }
 
-    /// The dict key Python would use (an int key is marked, see `pyjson`).
+    /// The dict key Python would use (an int key is marked, see `crate::python::json`).
     fn dict_key(&self) -> String {
         match self {
             Self::Index(i) => format!("{INT_KEY_MARK}{i}"),

@@ -3,7 +3,7 @@
 //! values that add or update them. Errors are the Python exception
 //! messages pyavd would raise on odd input shapes (they become D20 texts).
 
-use super::pyjson::{self, Json};
+use crate::python::json::{self as pyjson, Json};
 
 /// A device entry of the topology studio, as pyavd reads it.
 #[derive(Clone, Debug, PartialEq)]

@@ -107,7 +107,7 @@ pub enum AnswerError {
 
 /// pyavd's `CvVersion(response.json()["version"])` on the answer's body.
 pub fn version_from_answer(body: &str) -> Result<CvVersion, AnswerError> {
-    use super::pyjson::{self, Json};
+    use crate::python::json::{self as pyjson, Json};
     let json = pyjson::loads(body).map_err(|_| AnswerError::Unusable)?;
     let version = match &json {
         Json::Object(_) => json.get("version").ok_or(AnswerError::Unusable)?,

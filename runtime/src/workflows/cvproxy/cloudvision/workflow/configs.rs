@@ -11,9 +11,9 @@ use super::super::pure::naming::{
     ROOT_CONTAINER_DESCRIPTION, ROOT_CONTAINER_ID, ROOT_CONTAINER_NAME, ROOTS_INPUT_PATH,
     STATIC_CONFIG_STUDIO_ID, avd_description, avd_id, configlet_display_name, device_query,
 };
-use super::super::pure::pyjson::{self, Json};
 use super::super::pure::studio_tree::roots_with_avd_container;
 use super::Deployment;
+use crate::python::json::{self as pyjson, Json};
 use crate::workflows::cvproxy::proto::arista::configlet::v1 as cfg;
 use crate::workflows::cvproxy::proto::fmp::RepeatedString;
 

@@ -4,9 +4,9 @@
 use super::super::errors::{CV_RESOURCE_NOT_FOUND, CallIds, CvError, described};
 use super::super::pure::devices::{inventory_filters, match_inventory, missing_devices_error};
 use super::super::pure::naming::TOPOLOGY_STUDIO_ID;
-use super::super::pure::pyjson::Json;
 use super::super::pure::topology::{WantedTopology, devices_needing_update, topology_entries};
 use super::Deployment;
+use crate::python::json::Json;
 
 impl Deployment<'_> {
     pub(super) async fn verify_devices(&mut self) -> Result<(), CvError> {

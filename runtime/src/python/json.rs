@@ -1,8 +1,9 @@
 //! JSON with Python's semantics: `json.loads` (objects keep insertion order,
 //! a duplicate key keeps its first position and takes the last value, `NaN`
 //! and `Infinity` accepted, Python's error messages) and `json.dumps` with
-//! its defaults (`", "` and `": "` separators, `ensure_ascii`). Used for the
-//! studio inputs, whose JSON pyavd reads and writes (spec 6.2).
+//! its defaults (`", "` and `": "` separators, `ensure_ascii`). Used for
+//! cvproxy's studio inputs, whose JSON pyavd reads and writes
+//! (specs/cloudvision.md 6.2), and spiro's events and token caveats.
 
 use std::fmt::Write as _;
 
@@ -78,7 +79,7 @@ impl Json {
             Self::Bool(false) => "False".to_owned(),
             Self::Int(i) => i.clone(),
             Self::Float(f) => float_repr(*f),
-            Self::Str(s) => super::pyrepr::repr_str(s),
+            Self::Str(s) => super::repr::repr_str(s),
             Self::Array(items) => {
                 let inner: Vec<String> = items.iter().map(Self::py_repr).collect();
                 format!("[{}]", inner.join(", "))
@@ -115,7 +116,7 @@ impl Json {
 fn key_repr(key: &str) -> String {
     match key.strip_prefix(INT_KEY_MARK) {
         Some(digits) => digits.to_owned(),
-        None => super::pyrepr::repr_str(key),
+        None => super::repr::repr_str(key),
     }
 }
 
