@@ -2,7 +2,6 @@
 //! same key file the server uses (spec 13.8).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -100,9 +99,12 @@ pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
             let result = macaroon
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|m| m.verify(&key, now(), project.as_deref()));
+                .and_then(|m| m.verify(&key, tokens::unix_now(), project.as_deref()));
             match result {
-                Ok(()) if is_revoked(&paths.revoked_file, &macaroon?.identifier)? => {
+                Ok(())
+                    if auth::is_revoked(&paths.revoked_file, &macaroon?.identifier)
+                        .with_context(|| format!("reading {}", paths.revoked_file.display()))? =>
+                {
                     anyhow::bail!("refused (401): the token has been revoked")
                 }
                 Ok(()) => {
@@ -142,16 +144,6 @@ pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
     }
 }
 
-fn is_revoked(revoked_file: &Path, identifier: &[u8]) -> anyhow::Result<bool> {
-    match std::fs::read(revoked_file) {
-        Ok(list) => Ok(list
-            .split(|&b| b == b'\n')
-            .any(|line| line.strip_suffix(b"\r").unwrap_or(line) == identifier)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e).with_context(|| format!("reading {}", revoked_file.display())),
-    }
-}
-
 fn issue(
     key_file: &Path,
     lifespan: Option<u64>,
@@ -159,7 +151,7 @@ fn issue(
 ) -> anyhow::Result<()> {
     let key = tokens::load_or_create_key(key_file)
         .with_context(|| format!("the key file {}", key_file.display()))?;
-    let token = tokens::issue(&key, now(), lifespan, projects)
+    let token = tokens::issue(&key, tokens::unix_now(), lifespan, projects)
         .map_err(|e| anyhow::anyhow!("minting: {e}"))?;
     println!("{}", token.serialize());
     Ok(())
@@ -167,11 +159,4 @@ fn issue(
 
 fn read_key(key_file: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(key_file).with_context(|| format!("reading the key file {}", key_file.display()))
-}
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }

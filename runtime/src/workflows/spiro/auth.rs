@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hyper::HeaderMap;
 
 use super::macaroon::{Macaroon, TokenError};
+use super::tokens::unix_now;
 
 /// Why a request is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +42,7 @@ impl Authority {
         let macaroon =
             Macaroon::parse(token).map_err(|e| Denied::Unauthenticated(e.to_string()))?;
         macaroon
-            .verify(&self.key, now(), None)
+            .verify(&self.key, unix_now(), None)
             .map_err(|e| Denied::Unauthenticated(e.to_string()))?;
         if self.revoked.contains(&macaroon.identifier) {
             return Err(Denied::Unauthenticated("the token has been revoked".into()));
@@ -52,7 +53,7 @@ impl Authority {
     /// The check with the project (spec 8.7): 403 when only the project
     /// predicates refuse, 401 when the token went bad meanwhile.
     pub fn authorize(&self, macaroon: &Macaroon, project: &str) -> Result<(), Denied> {
-        match macaroon.verify(&self.key, now(), Some(project)) {
+        match macaroon.verify(&self.key, unix_now(), Some(project)) {
             Ok(()) => Ok(()),
             Err(TokenError::Project) => Err(Denied::Forbidden(format!(
                 "the token is not valid for project {project:?}"
@@ -81,13 +82,6 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, &'static str> {
         return Err("the bearer token is empty");
     }
     Ok(token)
-}
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 /// The denylist of token identifiers, one per line, re-read when the
@@ -140,6 +134,15 @@ fn parse_denylist(text: &[u8]) -> HashSet<Vec<u8>> {
         .filter(|line| !line.is_empty())
         .map(<[u8]>::to_vec)
         .collect()
+}
+
+/// Whether the denylist file lists `identifier` (read once, for the CLI).
+pub fn is_revoked(path: &Path, identifier: &[u8]) -> std::io::Result<bool> {
+    match std::fs::read(path) {
+        Ok(text) => Ok(parse_denylist(&text).contains(identifier)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Appends `identifier` to the denylist file (`postern spiro revoke-token`).

@@ -40,7 +40,6 @@ pub struct BodyState {
     /// Received since the consumer last reported progress.
     pub unparsed: u64,
     pub fault: Option<BodyFault>,
-    pub ended: bool,
 }
 
 impl BodyState {
@@ -64,10 +63,7 @@ pub fn bounded_stream(
             let fault = loop {
                 match tokio::time::timeout(idle, body.frame()).await {
                     Err(_) => break BodyFault::Idle(idle),
-                    Ok(None) => {
-                        lock(&state).ended = true;
-                        return None;
-                    }
+                    Ok(None) => return None,
                     Ok(Some(Err(error))) => break BodyFault::Io(error.to_string()),
                     Ok(Some(Ok(frame))) => {
                         let Ok(data) = frame.into_data() else {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::bundle::BundleLimits;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpiroConfig {
@@ -114,6 +116,18 @@ impl SpiroPaths {
             staging_root: spiro.join("staging"),
             key_file: spiro.join("macaroon-key"),
             revoked_file: spiro.join("revoked-identifiers"),
+        }
+    }
+}
+
+impl SpiroLimits {
+    /// The limits the tar scan and extraction enforce.
+    pub fn bundle(&self) -> BundleLimits {
+        BundleLimits {
+            max_members: self.max_members,
+            max_file_bytes: self.max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_path_bytes: self.max_path_bytes as usize,
         }
     }
 }

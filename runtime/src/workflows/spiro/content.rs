@@ -14,7 +14,6 @@ use hyper::{Response, StatusCode};
 use serde::Serialize;
 
 use super::Spiro;
-use super::auth::Denied;
 use super::body::ChannelBody;
 use super::confined::Confined;
 use super::front_door::{CONTENT_PREFIX, SpiroResponse, full, refusal_response};
@@ -59,10 +58,7 @@ async fn respond(spiro: &Spiro, macaroon: &Macaroon, path: &str) -> Result<Spiro
     spiro
         .authority
         .authorize(macaroon, &project)
-        .map_err(|denied| match denied {
-            Denied::Unauthenticated(why) => Refusal::new(StatusCode::UNAUTHORIZED, why),
-            Denied::Forbidden(why) => Refusal::new(StatusCode::FORBIDDEN, why),
-        })?;
+        .map_err(Refusal::from_denied)?;
     let root = spiro
         .deployments
         .deploy_root()

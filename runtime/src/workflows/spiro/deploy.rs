@@ -20,7 +20,6 @@ use super::config::SpiroPaths;
 use super::confined::Confined;
 use super::events::ErrorKind;
 use super::guest::{SpiroGuest, Spirotop};
-use super::tokens;
 
 /// The file under the staging root whose `flock` marks it as in use.
 const LOCK_FILE: &str = ".lock";
@@ -97,12 +96,9 @@ impl Deployments {
     }
 
     /// A fresh, unused path under the staging root (`<prefix>-<random>`).
-    pub fn staging_path(&self, prefix: &str) -> std::io::Result<PathBuf> {
-        let suffix = tokens::random_string(16)?
-            .into_iter()
-            .map(|b| char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[usize::from(b) % 36]))
-            .collect::<String>();
-        Ok(self.staging_root.join(format!("{prefix}-{suffix}")))
+    pub fn staging_path(&self, prefix: &str) -> PathBuf {
+        let unique = uuid::Uuid::new_v4().simple();
+        self.staging_root.join(format!("{prefix}-{unique}"))
     }
 
     /// Extracts the spooled bundle as planned, renders the topfile and
@@ -117,9 +113,7 @@ impl Deployments {
     ) -> Result<Extracted, DeployFailure> {
         let lock = self.lock_for(project, deployment);
         let _held = lock.lock().await;
-        let staging = self
-            .staging_path("tree")
-            .map_err(|e| (ErrorKind::Internal, e.to_string()))?;
+        let staging = self.staging_path("tree");
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&staging)

@@ -142,7 +142,7 @@ async fn deploy(
 
 /// The tar scan under the hard bounds, then the guest's decision.
 async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<PlannedMember>, Refusal> {
-    let limits = spiro.bundle_limits();
+    let limits = spiro.config.limits.bundle();
     let spool = upload.spool.path().to_path_buf();
     let scanned = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(&spool).map_err(BundleError::Io)?;

@@ -39,7 +39,6 @@ use crate::listeners::tls;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use auth::Authority;
-use bundle::BundleLimits;
 use deploy::Deployments;
 use metrics::SpiroMetrics;
 
@@ -54,18 +53,6 @@ pub struct Spiro {
     guest: Live<SpiroGuest>,
     metrics: SpiroMetrics,
     shutdown: Shutdown,
-}
-
-impl Spiro {
-    fn bundle_limits(&self) -> BundleLimits {
-        let limits = &self.config.limits;
-        BundleLimits {
-            max_members: limits.max_members,
-            max_file_bytes: limits.max_file_bytes,
-            max_total_bytes: limits.max_total_bytes,
-            max_path_bytes: limits.max_path_bytes as usize,
-        }
-    }
 }
 
 /// Takes the staging lock, clears leftovers, loads (or creates) the root
@@ -98,13 +85,7 @@ pub async fn start(
     };
     let key = tokens::load_or_create_key(&paths.key_file)
         .map_err(|e| anyhow::anyhow!("spiro: root key {}: {e}", paths.key_file.display()))?;
-    let limits = BundleLimits {
-        max_members: config.limits.max_members,
-        max_file_bytes: config.limits.max_file_bytes,
-        max_total_bytes: config.limits.max_total_bytes,
-        max_path_bytes: config.limits.max_path_bytes as usize,
-    };
-    let deployments = Deployments::open(&paths, &config.state_top, limits)?;
+    let deployments = Deployments::open(&paths, &config.state_top, config.limits.bundle())?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("spiro: binding {}: {e}", config.listen))?;

@@ -44,7 +44,7 @@ impl Refusal {
         }
     }
 
-    fn from_denied(denied: Denied) -> Self {
+    pub fn from_denied(denied: Denied) -> Self {
         match denied {
             Denied::Unauthenticated(why) => Self::new(StatusCode::UNAUTHORIZED, why),
             Denied::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, why),
@@ -219,11 +219,7 @@ impl Reader<'_> {
                 "the bundle could not be spooled",
             )
         };
-        let path = self
-            .spiro
-            .deployments
-            .staging_path("upload")
-            .map_err(internal)?;
+        let path = self.spiro.deployments.staging_path("upload");
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
