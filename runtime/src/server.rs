@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::admin::{self, Readiness};
 use crate::config::Config;
-use crate::engine::registry::ModuleRegistry;
+use crate::engine::registry::{ModuleRegistry, ModuleWorld};
 use crate::engine::{GuestEngine, ModuleOptions};
 use crate::metrics::{EngineMetrics, Metrics};
 use crate::policy::{POLICY_WORLD, PolicyChains};
@@ -223,7 +223,7 @@ fn is_workflow_module(name: &str) -> bool {
 
 /// Opens a workflow's own module in the registry, `builtin` being the
 /// embedded guest (or the configured file).
-async fn open_builtin<W: crate::engine::registry::ModuleWorld>(
+async fn open_builtin<W: ModuleWorld>(
     registry: &ModuleRegistry,
     config: &Config,
     name: &str,
@@ -244,19 +244,58 @@ pub async fn check(config: &Config) -> anyhow::Result<Vec<String>> {
     )?;
     let mut report = Vec::new();
     if config.vspc.is_some() {
-        let (bytes, options) = module_source(config, workflows::vspc::MODULE_NAME)?;
-        let guest = workflows::vspc::check_module(&engine, bytes, options).await?;
-        report.push(guest);
+        report.push(
+            check_module(
+                &engine,
+                config,
+                workflows::vspc::MODULE_NAME,
+                workflows::vspc::WORLD,
+            )
+            .await?,
+        );
     }
     if config.cvproxy.is_some() {
-        let (bytes, options) = module_source(config, workflows::cvproxy::MODULE_NAME)?;
-        report.push(workflows::cvproxy::check_module(&engine, bytes, options).await?);
+        report.push(
+            check_module(
+                &engine,
+                config,
+                workflows::cvproxy::MODULE_NAME,
+                workflows::cvproxy::WORLD,
+            )
+            .await?,
+        );
     }
     if config.spiro.is_some() {
-        let (bytes, options) = module_source(config, workflows::spiro::MODULE_NAME)?;
-        report.push(workflows::spiro::check_module(&engine, bytes, options).await?);
+        report.push(
+            check_module(
+                &engine,
+                config,
+                workflows::spiro::MODULE_NAME,
+                workflows::spiro::WORLD,
+            )
+            .await?,
+        );
     }
     Ok(report)
+}
+
+/// Loads a workflow's module as `serve` would, without serving.
+async fn check_module<W: ModuleWorld>(
+    engine: &Arc<GuestEngine>,
+    config: &Config,
+    name: &str,
+    world: W,
+) -> anyhow::Result<String> {
+    let (bytes, options) = module_source(config, name)?;
+    let guest = world.load(engine, name, bytes, options).await?;
+    let module = W::module(&guest);
+    Ok(format!(
+        "{name}: module `{}` sha256:{} ({} bytes) satisfies world `{}`",
+        module.name,
+        module.digest,
+        module.size,
+        world.contract().world
+    ))
 }
 
 /// `check` compiles into the real AOT cache when the data directory exists

@@ -23,7 +23,6 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::engine::registry::Live;
-use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::http::{HttpServe, PathMatch, Route, Router};
 use crate::metrics::Metrics;
 use crate::policy::PolicyChain;
@@ -179,18 +178,4 @@ pub async fn start(
         .run(shutdown.clone()),
     );
     Ok(local_addr)
-}
-
-/// Loads the module as `serve` would, without serving (`postern check`).
-pub async fn check_module(
-    engine: &Arc<GuestEngine>,
-    module: Arc<[u8]>,
-    options: ModuleOptions,
-) -> anyhow::Result<String> {
-    let guest = CvproxyGuest::load(engine, module, options).await?;
-    let module = guest.module();
-    Ok(format!(
-        "cvproxy: module `{}` sha256:{} ({} bytes) satisfies world `cvproxy`",
-        module.name, module.digest, module.size
-    ))
 }

@@ -33,7 +33,6 @@ use hyper::Request;
 use hyper::body::Incoming;
 
 use crate::engine::registry::Live;
-use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::http::{Peer, ServiceServe};
 use crate::listeners::tls;
 use crate::metrics::Metrics;
@@ -124,18 +123,4 @@ pub async fn start(
         .run(shutdown.clone()),
     );
     Ok(local_addr)
-}
-
-/// Loads the module as `serve` would, without serving (`postern check`).
-pub async fn check_module(
-    engine: &Arc<GuestEngine>,
-    module: Arc<[u8]>,
-    options: ModuleOptions,
-) -> anyhow::Result<String> {
-    let guest = SpiroGuest::load(engine, module, options).await?;
-    let module = guest.module();
-    Ok(format!(
-        "spiro: module `{}` sha256:{} ({} bytes) satisfies world `spiro`",
-        module.name, module.digest, module.size
-    ))
 }

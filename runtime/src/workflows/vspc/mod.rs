@@ -26,7 +26,6 @@ use serde::Deserialize;
 pub use packet::RequestCode;
 
 use crate::engine::registry::Live;
-use crate::engine::{GuestEngine, ModuleOptions};
 use crate::listeners::tcp::{Handler, TcpServe};
 use crate::metrics::Metrics;
 use crate::policy::PolicyChain;
@@ -211,19 +210,4 @@ pub async fn start(
         local_addr,
         tls_thumbprint,
     })
-}
-
-/// Loads and checks the module against the `vspc` world without serving;
-/// returns a one-line description.
-pub async fn check_module(
-    engine: &Arc<GuestEngine>,
-    module: Arc<[u8]>,
-    options: ModuleOptions,
-) -> anyhow::Result<String> {
-    let guest = VspcGuest::load(engine, module, options).await?;
-    let module = guest.module();
-    Ok(format!(
-        "vspc: module `{}` sha256:{} ({} bytes) satisfies world `vspc`",
-        module.name, module.digest, module.size
-    ))
 }
