@@ -6,10 +6,9 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use postern::workflows::spiro::bundle::{
-    BundleError, BundleLimits, Extracted, MemberKind, PlannedMember, extract, scan,
-};
+use postern::workflows::spiro::bundle::{BundleError, BundleLimits, Extracted, extract, scan};
 use postern::workflows::spiro::confined::Confined;
+use postern::workflows::spiro::guest::{MemberKind, Planned};
 use postern_guest_spiro as policy;
 use tar::{EntryType, Header};
 
@@ -139,13 +138,17 @@ fn unpack_into(bytes: &[u8], dest: &Path, limits: &BundleLimits) -> Result<Extra
         max_total_bytes: limits.max_total_bytes,
         max_path_bytes: limits.max_path_bytes,
     };
-    let plan: Vec<PlannedMember> = policy::check_bundle(&policy_limits, "p", "d", &members)
+    let plan: Vec<Planned> = policy::check_bundle(&policy_limits, "p", "d", &members)
         .map_err(|rejection| Refused::Policy(rejection.reason))?
         .into_iter()
-        .map(|p| PlannedMember {
+        .map(|p| Planned {
             index: p.index,
             name: p.name,
-            directory: p.directory,
+            kind: if p.directory {
+                MemberKind::Directory
+            } else {
+                MemberKind::Regular
+            },
             mode: p.mode,
             size: p.size,
         })
@@ -478,11 +481,11 @@ fn a_directory_that_declares_data_is_refused() {
     );
 }
 
-fn planned(index: u32, name: &str, size: u64) -> PlannedMember {
-    PlannedMember {
+fn planned(index: u32, name: &str, size: u64) -> Planned {
+    Planned {
         index,
         name: name.to_string(),
-        directory: false,
+        kind: MemberKind::Regular,
         mode: 0o644,
         size,
     }
@@ -550,12 +553,12 @@ fn extraction_sets_exactly_the_planned_modes_and_skips_unplanned_members() {
     let dest = tempfile::tempdir().unwrap();
     let tree = Confined::open(dest.path()).unwrap();
     let plan = [
-        PlannedMember {
+        Planned {
             mode: 0o600,
             ..planned(0, "sub/a", 1)
         },
-        PlannedMember {
-            directory: true,
+        Planned {
+            kind: MemberKind::Directory,
             mode: 0o711,
             ..planned(2, "c", 0)
         },

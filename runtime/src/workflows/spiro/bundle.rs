@@ -1,6 +1,6 @@
 //! Reading a spiro bundle: a tar (plain, gzip, bzip2 or xz, told apart by
-//! magic bytes) read as a stream, twice. [`scan`] lists the members for the
-//! guest's decision under hard bounds, so a hostile archive cannot make the
+//! magic bytes) read as a stream, twice. [`scan`] lists the members, in the
+//! `spiro` world's own types, for the guest's decision under hard bounds, so a hostile archive cannot make the
 //! list (or the decompression) unbounded; [`extract`] then writes exactly
 //! what the guest's plan lists, through a [`Confined`] staging directory
 //! (spec 13.1, 13.7).
@@ -11,6 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use tar::EntryType;
 
 use super::confined::Confined;
+use super::guest::{Member, MemberKind, Planned};
 
 /// The limits of one bundle (`spiro.limits.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,55 +59,19 @@ pub enum BundleError {
     Io(#[source] io::Error),
 }
 
-/// A member's type as its header gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberKind {
-    Regular,
-    Directory,
-    Symlink,
-    HardLink,
-    CharacterDevice,
-    BlockDevice,
-    Fifo,
-    GnuSparse,
-    Other,
-}
-
-impl MemberKind {
-    fn of(kind: EntryType) -> Self {
-        match kind {
-            EntryType::Regular | EntryType::Continuous => Self::Regular,
-            EntryType::Directory => Self::Directory,
-            EntryType::Symlink => Self::Symlink,
-            EntryType::Link => Self::HardLink,
-            EntryType::Char => Self::CharacterDevice,
-            EntryType::Block => Self::BlockDevice,
-            EntryType::Fifo => Self::Fifo,
-            EntryType::GNUSparse => Self::GnuSparse,
-            _ => Self::Other,
-        }
+/// The WIT member kind of a tar header's type flag.
+fn kind_of(kind: EntryType) -> MemberKind {
+    match kind {
+        EntryType::Regular | EntryType::Continuous => MemberKind::Regular,
+        EntryType::Directory => MemberKind::Directory,
+        EntryType::Symlink => MemberKind::Symlink,
+        EntryType::Link => MemberKind::HardLink,
+        EntryType::Char => MemberKind::CharacterDevice,
+        EntryType::Block => MemberKind::BlockDevice,
+        EntryType::Fifo => MemberKind::Fifo,
+        EntryType::GNUSparse => MemberKind::GnuSparse,
+        _ => MemberKind::Other,
     }
-}
-
-/// One member as scanned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScannedMember {
-    /// Raw name bytes (pax `path` or GNU long name applied).
-    pub name: Vec<u8>,
-    pub kind: MemberKind,
-    pub size: u64,
-    pub mode: u32,
-}
-
-/// One member to write, from the guest's plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedMember {
-    /// Index into the scanned members.
-    pub index: u32,
-    pub name: String,
-    pub directory: bool,
-    pub mode: u32,
-    pub size: u64,
 }
 
 /// What was extracted.
@@ -121,12 +86,12 @@ pub struct Extracted {
 /// are hard bounds here: the count, each member's declared size, the sum
 /// of the declared sizes (members of every type, so that no data is
 /// decompressed beyond `max_total_bytes`) and the raw name length.
-pub fn scan(source: impl Read, limits: &BundleLimits) -> Result<Vec<ScannedMember>, BundleError> {
+pub fn scan(source: impl Read, limits: &BundleLimits) -> Result<Vec<Member>, BundleError> {
     let mut members = Vec::new();
     let mut total: u64 = 0;
     for_each_member(source, limits, |name, entry| {
         let header = entry.header();
-        let kind = MemberKind::of(header.entry_type());
+        let kind = kind_of(header.entry_type());
         let size = header.size().map_err(corrupt)?;
         let mode = header.mode().map_err(corrupt)?;
         // The tar reader would skip a directory's "data" by reading it.
@@ -155,7 +120,7 @@ pub fn scan(source: impl Read, limits: &BundleLimits) -> Result<Vec<ScannedMembe
                 detail: format!("more than {} bytes of files", limits.max_total_bytes),
             });
         }
-        members.push(ScannedMember {
+        members.push(Member {
             name,
             kind,
             size,
@@ -173,7 +138,7 @@ pub fn scan(source: impl Read, limits: &BundleLimits) -> Result<Vec<ScannedMembe
 pub fn extract(
     source: impl Read,
     staging: &Confined,
-    plan: &[PlannedMember],
+    plan: &[Planned],
     limits: &BundleLimits,
 ) -> Result<Extracted, BundleError> {
     let mut extracted = Extracted::default();
@@ -187,20 +152,16 @@ pub fn extract(
             return Ok(());
         };
         let header = entry.header();
-        let kind = MemberKind::of(header.entry_type());
+        let kind = kind_of(header.entry_type());
         let size = header.size().map_err(corrupt)?;
-        let expected = if planned.directory {
-            MemberKind::Directory
-        } else {
-            MemberKind::Regular
-        };
-        if kind != expected || (!planned.directory && size != planned.size) {
+        let directory = planned.kind == MemberKind::Directory;
+        if kind != planned.kind || (!directory && size != planned.size) {
             return Err(BundleError::Mismatch(format!(
                 "member {} ({:?}) is not what the plan says",
                 this, planned.name
             )));
         }
-        if planned.directory {
+        if directory {
             staging
                 .create_dir(&planned.name, planned.mode)
                 .map_err(BundleError::Io)?;

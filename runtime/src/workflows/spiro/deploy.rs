@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use rustix::fs::{CWD, FlockOperation, RenameFlags};
 
-use super::bundle::{self, BundleLimits, Extracted, PlannedMember};
+use super::bundle::{self, BundleLimits, Extracted};
 use super::config::SpiroPaths;
 use super::confined::Confined;
 use super::events::ErrorKind;
-use super::guest::{SpiroGuest, Spirotop};
+use super::guest::{Planned, SpiroGuest, Spirotop};
 
 /// The file under the staging root whose `flock` marks it as in use.
 const LOCK_FILE: &str = ".lock";
@@ -108,7 +108,7 @@ impl Deployments {
         project: &str,
         deployment: &str,
         spool: &Path,
-        plan: Vec<PlannedMember>,
+        plan: Vec<Planned>,
         guest: &SpiroGuest,
     ) -> Result<Extracted, DeployFailure> {
         let lock = self.lock_for(project, deployment);
@@ -143,7 +143,7 @@ impl Deployments {
         project: &str,
         deployment: &str,
         spool: &Path,
-        plan: Vec<PlannedMember>,
+        plan: Vec<Planned>,
         guest: &SpiroGuest,
         staging: &Path,
     ) -> Result<Extracted, DeployFailure> {

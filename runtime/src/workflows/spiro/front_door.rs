@@ -19,9 +19,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::Spiro;
 use super::auth::Denied;
 use super::body::{BodyState, ChannelBody, bounded_stream, drain};
-use super::bundle::{self, BundleError, PlannedMember};
+use super::bundle::{self, BundleError};
 use super::events::Event;
-use super::guest::{Limits, Member, MemberKind, Planned};
+use super::guest::{Limits, Planned};
 use super::upload::{self, Refusal, Upload};
 use crate::listeners::http::Peer;
 
@@ -141,7 +141,7 @@ async fn deploy(
 }
 
 /// The tar scan under the hard bounds, then the guest's decision.
-async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<PlannedMember>, Refusal> {
+async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<Planned>, Refusal> {
     let limits = spiro.config.limits.bundle();
     let spool = upload.spool.path().to_path_buf();
     let scanned = tokio::task::spawn_blocking(move || {
@@ -157,15 +157,6 @@ async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<PlannedMember>, Refu
         }
         Err(error) => return Err(internal(format!("scanning the bundle: {error}"))),
     };
-    let members = scanned
-        .into_iter()
-        .map(|m| Member {
-            name: m.name,
-            kind: wit_kind(m.kind),
-            size: m.size,
-            mode: m.mode,
-        })
-        .collect();
     let guest = spiro.guest.current();
     let limits = Limits {
         max_members: limits.max_members,
@@ -178,11 +169,11 @@ async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<PlannedMember>, Refu
             limits,
             upload.project.clone(),
             upload.deployment.clone(),
-            members,
+            scanned,
         )
         .await;
     match verdict {
-        Ok(Ok(plan)) => Ok(plan.into_iter().map(from_wit_planned).collect()),
+        Ok(Ok(plan)) => Ok(plan),
         Ok(Err(rejection)) => Err(Refusal::new(StatusCode::BAD_REQUEST, rejection.reason)),
         Err(error) => {
             tracing::warn!(module = %guest.module().name, kind = error.kind(), %error, "spiro: the module failed");
@@ -197,7 +188,7 @@ async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<PlannedMember>, Refu
 async fn run_deployment(
     spiro: &Spiro,
     upload: Upload,
-    plan: Vec<PlannedMember>,
+    plan: Vec<Planned>,
     events: tokio::sync::mpsc::Sender<Bytes>,
 ) {
     let send = |event: Event| {
@@ -298,29 +289,4 @@ pub fn full(body: impl Into<Bytes>) -> BoxBody<Bytes, Infallible> {
 fn internal(why: String) -> Refusal {
     tracing::error!(error = %why, "spiro: internal error");
     Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
-
-fn wit_kind(kind: bundle::MemberKind) -> MemberKind {
-    use bundle::MemberKind as K;
-    match kind {
-        K::Regular => MemberKind::Regular,
-        K::Directory => MemberKind::Directory,
-        K::Symlink => MemberKind::Symlink,
-        K::HardLink => MemberKind::HardLink,
-        K::CharacterDevice => MemberKind::CharacterDevice,
-        K::BlockDevice => MemberKind::BlockDevice,
-        K::Fifo => MemberKind::Fifo,
-        K::GnuSparse => MemberKind::GnuSparse,
-        K::Other => MemberKind::Other,
-    }
-}
-
-fn from_wit_planned(planned: Planned) -> PlannedMember {
-    PlannedMember {
-        index: planned.index,
-        name: planned.name,
-        directory: planned.kind == MemberKind::Directory,
-        mode: planned.mode,
-        size: planned.size,
-    }
 }
