@@ -2,7 +2,6 @@
 //! compressed or not), the spiro guest's bundle policy (run natively here),
 //! and the host's extraction of exactly the plan through directory handles.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -10,6 +9,8 @@ use postern::workflows::spiro::bundle::{BundleError, BundleLimits, Extracted, ex
 use postern::workflows::spiro::confined::Confined;
 use postern::workflows::spiro::guest::{MemberKind, Planned};
 use postern_guest_spiro as policy;
+
+use super::harness::{bzip2, gzip, xz};
 use tar::{EntryType, Header};
 
 /// A tar member as raw as a hostile client could write it.
@@ -77,25 +78,6 @@ fn tar(members: &[Member]) -> Vec<u8> {
         builder.append(&header, member.data).unwrap();
     }
     builder.into_inner().unwrap()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn bzip2(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn xz(bytes: &[u8]) -> Vec<u8> {
-    let mut writer =
-        lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1)).unwrap();
-    writer.write_all(bytes).unwrap();
-    writer.finish().unwrap()
 }
 
 /// Why [`unpack`] refused: the host's scan or extraction, or the policy.
