@@ -8,8 +8,9 @@ use clap::{Args, Subcommand};
 
 use crate::config::Config;
 use crate::workflows::spiro::auth;
+use crate::workflows::spiro::auth::Denied;
 use crate::workflows::spiro::config::SpiroPaths;
-use crate::workflows::spiro::macaroon::{Macaroon, TokenError};
+use crate::workflows::spiro::macaroon::Macaroon;
 use crate::workflows::spiro::tokens;
 
 /// `postern spiro …`
@@ -94,25 +95,21 @@ pub fn run(command: SpiroCommand) -> anyhow::Result<()> {
         }
         SpiroAction::IssueRootToken { lifespan } => issue(&key_file, lifespan, None),
         SpiroAction::CheckToken { token, project } => {
-            let key = read_key(&key_file)?;
-            let macaroon = Macaroon::parse(&token);
-            let result = macaroon
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|m| m.verify(&key, tokens::unix_now(), project.as_deref()));
-            match result {
-                Ok(())
-                    if auth::is_revoked(&paths.revoked_file, &macaroon?.identifier)
-                        .with_context(|| format!("reading {}", paths.revoked_file.display()))? =>
-                {
-                    anyhow::bail!("refused (401): the token has been revoked")
-                }
+            // Exactly the server's checks, against the same files.
+            let authority = auth::Authority::new(read_key(&key_file)?, paths.revoked_file);
+            let checked = authority
+                .check_token(&token)
+                .and_then(|macaroon| match &project {
+                    Some(project) => authority.authorize(&macaroon, project),
+                    None => Ok(()),
+                });
+            match checked {
                 Ok(()) => {
                     println!("accepted");
                     Ok(())
                 }
-                Err(TokenError::Project) => anyhow::bail!("refused (403): {}", TokenError::Project),
-                Err(error) => anyhow::bail!("refused (401): {error}"),
+                Err(Denied::Forbidden(why)) => anyhow::bail!("refused (403): {why}"),
+                Err(Denied::Unauthenticated(why)) => anyhow::bail!("refused (401): {why}"),
             }
         }
         SpiroAction::InspectToken { token } => {

@@ -39,6 +39,12 @@ impl Authority {
     /// The project-less check of every request (spec 3, 8.7).
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Macaroon, Denied> {
         let token = bearer_token(headers).map_err(|why| Denied::Unauthenticated(why.into()))?;
+        self.check_token(token)
+    }
+
+    /// The project-less check of one token: format, signature, time
+    /// bounds, and the denylist.
+    pub fn check_token(&self, token: &str) -> Result<Macaroon, Denied> {
         let macaroon =
             Macaroon::parse(token).map_err(|e| Denied::Unauthenticated(e.to_string()))?;
         macaroon
@@ -134,15 +140,6 @@ fn parse_denylist(text: &[u8]) -> HashSet<Vec<u8>> {
         .filter(|line| !line.is_empty())
         .map(<[u8]>::to_vec)
         .collect()
-}
-
-/// Whether the denylist file lists `identifier` (read once, for the CLI).
-pub fn is_revoked(path: &Path, identifier: &[u8]) -> std::io::Result<bool> {
-    match std::fs::read(path) {
-        Ok(text) => Ok(parse_denylist(&text).contains(identifier)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 /// Appends `identifier` to the denylist file (`postern spiro revoke-token`).
