@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::bundle::BundleLimits;
+use super::guest::Limits as GuestLimits;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +129,16 @@ impl SpiroLimits {
             max_file_bytes: self.max_file_bytes,
             max_total_bytes: self.max_total_bytes,
             max_path_bytes: self.max_path_bytes as usize,
+        }
+    }
+
+    /// The same limits as the guest's bundle policy is told them.
+    pub fn guest(&self) -> GuestLimits {
+        GuestLimits {
+            max_members: self.max_members,
+            max_file_bytes: self.max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_path_bytes: self.max_path_bytes,
         }
     }
 }

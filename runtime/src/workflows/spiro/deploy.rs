@@ -151,12 +151,7 @@ impl Deployments {
             (spool.to_path_buf(), staging.to_path_buf(), self.limits);
         let state_top = self.state_top.clone();
         let (extracted, state_top_exists, spirotop) = tokio::task::spawn_blocking(move || {
-            let tree = Confined::open(&staging_owned).map_err(|e| {
-                (
-                    ErrorKind::Internal,
-                    format!("opening the staging tree: {e}"),
-                )
-            })?;
+            let tree = open_tree(&staging_owned)?;
             let source = File::open(&spool).map_err(|e| {
                 (
                     ErrorKind::Internal,
@@ -190,12 +185,7 @@ impl Deployments {
         let target_dir = self.deploy_root.join(project);
         let target = target_dir.join(deployment);
         tokio::task::spawn_blocking(move || {
-            let tree = Confined::open(&staging_owned).map_err(|e| {
-                (
-                    ErrorKind::Internal,
-                    format!("opening the staging tree: {e}"),
-                )
-            })?;
+            let tree = open_tree(&staging_owned)?;
             if let Some(text) = rendered {
                 write_topfile(&tree, &state_top, text.as_bytes())
                     .map_err(|e| (ErrorKind::Topfile, format!("writing {state_top}: {e}")))?;
@@ -246,6 +236,15 @@ fn swap(staging: &Path, target_dir: &Path, target: &Path) -> Result<(), String> 
         }
         Err(e) => Err(format!("exchanging the new tree with the live one: {e}")),
     }
+}
+
+fn open_tree(staging: &Path) -> Result<Confined, DeployFailure> {
+    Confined::open(staging).map_err(|e| {
+        (
+            ErrorKind::Internal,
+            format!("opening the staging tree: {e}"),
+        )
+    })
 }
 
 fn read_spirotop(tree: &Confined, max_bytes: u64) -> std::io::Result<Spirotop> {

@@ -21,7 +21,7 @@ use super::auth::Denied;
 use super::body::{BodyState, ChannelBody, bounded_stream, drain};
 use super::bundle::{self, BundleError};
 use super::events::Event;
-use super::guest::{Limits, Planned};
+use super::guest::Planned;
 use super::upload::{self, Refusal, Upload};
 use crate::listeners::http::Peer;
 
@@ -158,15 +158,9 @@ async fn plan(spiro: &Spiro, upload: &Upload) -> Result<Vec<Planned>, Refusal> {
         Err(error) => return Err(internal(format!("scanning the bundle: {error}"))),
     };
     let guest = spiro.guest.current();
-    let limits = Limits {
-        max_members: limits.max_members,
-        max_file_bytes: limits.max_file_bytes,
-        max_total_bytes: limits.max_total_bytes,
-        max_path_bytes: limits.max_path_bytes as u32,
-    };
     let verdict = guest
         .check_bundle(
-            limits,
+            spiro.config.limits.guest(),
             upload.project.clone(),
             upload.deployment.clone(),
             scanned,
